@@ -1,0 +1,91 @@
+"""Appending to and verifying the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from sandbox.audit.models import GENESIS, AuditEvent
+
+# The advisory-lock namespace that serialises appends to one chain.
+_LOCK_NAMESPACE = 0x5A0D17
+
+
+@transaction.atomic
+def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | None = None
+                 ) -> AuditEvent:
+    """Append one event to ``sandbox``'s chain (the platform chain when None) and return it.
+
+    Appends to one chain are serialised with a transaction-scoped advisory lock,
+    so concurrent writers never fork the chain; the event commits or rolls
+    back with the change it records.
+    """
+    sandbox_id = getattr(sandbox, "pk", sandbox)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, sandbox_id or 0])
+    last = AuditEvent.objects.chain(sandbox_id).values("seq", "hash").last()
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    event = AuditEvent(
+        sandbox_id=sandbox_id,
+        seq=(last["seq"] + 1) if last else 1,
+        actor=actor_obj,
+        actor_name=actor_obj.get_username() if actor_obj else (actor if isinstance(actor, str)
+                                                                 else "system"),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        payload=payload or {},
+        created_at=timezone.now(),
+        prev_hash=last["hash"] if last else GENESIS,
+    )
+    event.hash = event.compute_hash()
+    event.save(force_insert=True)
+    return event
+
+
+@dataclass
+class ChainBreak:
+    sandbox_id: int | None
+    seq: int
+    event_id: int | None
+    reason: str
+
+    def __str__(self):
+        chain = f"sandbox {self.sandbox_id}" if self.sandbox_id else "platform"
+        where = f"event id {self.event_id}" if self.event_id else "a missing event"
+        return f"{chain} chain broken at seq {self.seq} ({where}): {self.reason}"
+
+
+def verify_chain(sandbox_id) -> tuple[int, ChainBreak | None]:
+    """Recompute one chain; return (events checked, the first broken link or None)."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    count = 0
+    for event in AuditEvent.objects.chain(sandbox_id).iterator(chunk_size=2000):
+        count += 1
+        if event.seq != expected_seq:
+            return count, ChainBreak(sandbox_id, expected_seq, None,
+                                     f"seq {expected_seq} is missing (next is {event.seq})")
+        if event.prev_hash != expected_prev:
+            return count, ChainBreak(sandbox_id, event.seq, event.pk,
+                                     "prev_hash does not match the previous event's hash")
+        if event.compute_hash() != event.hash:
+            return count, ChainBreak(sandbox_id, event.seq, event.pk,
+                                     "content does not match its hash (the row was altered)")
+        expected_prev = event.hash
+        expected_seq += 1
+    return count, None
+
+
+def verify_all() -> tuple[int, list[ChainBreak]]:
+    """Verify every chain; return the number of events checked and each chain's first break."""
+    chains = AuditEvent.objects.values_list("sandbox_id", flat=True).distinct().order_by()
+    total, breaks = 0, []
+    for sandbox_id in sorted(set(chains), key=lambda v: (v is not None, v or 0)):
+        count, broken = verify_chain(sandbox_id)
+        total += count
+        if broken:
+            breaks.append(broken)
+    return total, breaks

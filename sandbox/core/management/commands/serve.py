@@ -1,0 +1,90 @@
+"""``manage.py serve``: the ASGI server (HTTP + websockets), with the job worker in-process.
+
+In the embedded default (no ``REDIS_URL``) the procrastinate worker runs in
+the same asyncio loop as uvicorn, so the in-memory channel layer reaches the
+websocket consumers. With ``REDIS_URL`` set, run workers separately with
+``manage.py procrastinate worker`` (any number, on any machine) and pass
+``--no-worker`` here, or keep one in-process worker as well.
+
+SIGINT and SIGTERM stop the server and the worker cleanly; the embedded
+PostgreSQL stops with the last process that uses it.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+logger = logging.getLogger("sandbox.serve")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: this command owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and websockets with uvicorn, running the job worker in-process."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not run the job worker in this process")
+        parser.add_argument("--concurrency", type=int,
+                            default=int(os.environ.get("WORKER_CONCURRENCY", "24")),
+                            help="jobs the in-process worker runs at once")
+
+    def handle(self, *args, host, port, no_worker, concurrency, **options):
+        with_worker = settings.SANDBOX_INPROCESS_WORKER and not no_worker
+        asyncio.run(self._serve(host, port, with_worker, concurrency))
+
+    async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int):
+        config = uvicorn.Config("sandbox.asgi:application", host=host, port=port,
+                                lifespan="off", log_level="info", ws="websockets-sansio",
+                                proxy_headers=settings.SECURE_HTTPS)
+        server = _Server(config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+
+        tasks = [asyncio.create_task(server.serve(), name="uvicorn")]
+        worker_app = None
+        if with_worker:
+            from procrastinate.contrib.django import app
+
+            worker_app = app.with_connector(app.connector.get_worker_connector())
+            await worker_app.open_async()
+            tasks.append(asyncio.create_task(
+                worker_app.run_worker_async(install_signal_handlers=False,
+                                            concurrency=concurrency, name="in-process"),
+                name="worker"))
+        self.stdout.write(
+            f"Serving on http://{host}:{port}/ "
+            f"({'with' if with_worker else 'without'} the in-process job worker). "
+            "Ctrl-C stops.")
+        stopper = asyncio.create_task(stop.wait(), name="signal")
+        done, _pending = await asyncio.wait([stopper, *tasks],
+                                            return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception():
+                logger.error("%s stopped: %r", task.get_name(), task.exception())
+        self.stdout.write("Stopping…")
+        server.should_exit = True
+        for task in tasks:
+            if task.get_name() == "worker":
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if worker_app is not None:
+            await worker_app.close_async()
+        stopper.cancel()
+        self.stdout.write("Stopped.")

@@ -1,0 +1,1 @@
+"""Rubrics, rating items and ratings (filled in by the ratings work)."""

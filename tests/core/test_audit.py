@@ -1,0 +1,99 @@
+"""The audit trail: every write leaves an event; the database refuses edits; tampering is caught."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from sandbox.audit.models import AuditEvent
+from sandbox.audit.services import audit_record, verify_chain
+
+
+def actions(sandbox):
+    return list(AuditEvent.objects.chain(sandbox.pk).values_list("action", flat=True))
+
+
+def test_creating_a_sandbox_and_adding_members_is_audited(sandbox_a):
+    assert actions(sandbox_a) == ["sandbox.create", "member.add", "member.add"]
+    first = AuditEvent.objects.chain(sandbox_a.pk).first()
+    assert first.actor_name == "alice"
+    assert first.payload["vertical"] == "medical"
+
+
+def test_api_writes_are_audited(api, alice, sandbox_a):
+    client = api(alice)
+    before = AuditEvent.objects.chain(sandbox_a.pk).count()
+    assert client.patch(f"/api/v1/sandboxes/{sandbox_a.pk}/", {"description": "new plan"},
+                        format="json").status_code == 200
+    membership = sandbox_a.memberships.get(user__username="bob")
+    assert client.patch(f"/api/v1/sandboxes/{sandbox_a.pk}/members/{membership.pk}/",
+                        {"role": "regulator"}, format="json").status_code == 200
+    assert client.delete(
+        f"/api/v1/sandboxes/{sandbox_a.pk}/members/{membership.pk}/").status_code == 204
+    events = list(AuditEvent.objects.chain(sandbox_a.pk))[before:]
+    assert [e.action for e in events] == ["sandbox.update", "member.update", "member.remove"]
+    assert events[0].payload["changes"]["description"] == ["", "new plan"]
+    assert events[1].payload["role"] == ["expert", "regulator"]
+
+
+def test_each_event_links_to_the_previous_one(sandbox_a):
+    events = list(AuditEvent.objects.chain(sandbox_a.pk))
+    assert events[0].prev_hash == "0" * 64
+    for previous, event in zip(events, events[1:], strict=False):
+        assert event.prev_hash == previous.hash
+        assert event.seq == previous.seq + 1
+    assert verify_chain(sandbox_a.pk) == (len(events), None)
+
+
+def test_the_database_refuses_update_and_delete(sandbox_a):
+    event = AuditEvent.objects.chain(sandbox_a.pk).first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="forged")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    event.refresh_from_db()
+    assert event.action == "sandbox.create"
+
+
+def _with_trigger_off(sql, params):
+    """Run ``sql`` as a database superuser could: with row triggers switched off."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_update_delete")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_no_update_delete")
+
+
+def test_verify_audit_names_the_first_altered_row(sandbox_a):
+    events = list(AuditEvent.objects.chain(sandbox_a.pk))
+    call_command("verify_audit")  # intact before tampering
+    target = events[1]
+    _with_trigger_off("UPDATE audit_auditevent SET payload = %s WHERE id = %s",
+                      ['{"username": "mallory", "role": "expert"}', target.pk])
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_audit")
+    message = str(caught.value)
+    assert f"sandbox {sandbox_a.pk} chain broken at seq {target.seq}" in message
+    assert f"event id {target.pk}" in message
+    assert "altered" in message
+
+
+def test_verify_audit_notices_a_removed_row(sandbox_a):
+    events = list(AuditEvent.objects.chain(sandbox_a.pk))
+    _with_trigger_off("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
+    with pytest.raises(CommandError, match=f"seq {events[1].seq} is missing"):
+        call_command("verify_audit", sandbox=sandbox_a.pk)
+
+
+def test_chains_are_separate_per_sandbox(sandbox_a, sandbox_b, alice):
+    audit_record(sandbox=sandbox_b, actor=alice, action="test.event")
+    assert AuditEvent.objects.chain(sandbox_b.pk).last().seq == 2
+    assert actions(sandbox_a)[-1] == "member.add"
+
+
+def test_login_and_logout_are_audited_in_the_platform_chain(client, alice):
+    client.post("/login/", {"username": "alice", "password": "correct-horse-battery"})
+    client.post("/logout/")
+    assert list(AuditEvent.objects.chain(None).values_list("action", flat=True)) == [
+        "auth.login", "auth.logout"]
