@@ -122,7 +122,13 @@ def _databases() -> dict:
         url = embedded_db.database_url(BASE_DIR)
     config = dj_database_url.parse(url, conn_max_age=0)
     config.setdefault("OPTIONS", {})
-    config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_sandbox")}
+    if not config.get("HOST") and "host" in config["OPTIONS"]:
+        # A Unix-socket URL (postgresql://user@/db?host=/path): HOST is where procrastinate's
+        # worker connector (and libpq tools) look for it.
+        config["HOST"] = config["OPTIONS"].pop("host")
+    # One test database per test process, so that parallel test runs never collide.
+    config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME")
+                      or f"test_{config['NAME']}_{os.getpid()}"}
     return {"default": config}
 
 

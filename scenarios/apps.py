@@ -6,3 +6,9 @@ class ScenariosConfig(AppConfig):
     name = "scenarios"
     label = "scenarios"
     verbose_name = _("Scenarios")
+
+    def ready(self):
+        from sandbox.core.nav import register_section
+        from sandbox.core.roles import Cap
+
+        register_section("scenario-list", _("Scenarios"), Cap.MONITOR, order=20)

@@ -26,6 +26,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _close_connections_of_async_threads():
+    """Async tests reach the database from asgiref's worker thread; close its connection
+    after each test so the test database can be flushed and dropped."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
 def make_user(username: str, *, can_create=False, staff=False):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD,
                                                 is_staff=staff)

@@ -1,0 +1,122 @@
+"""Starting runs: validation, quotas, fan-out into sessions, one job per session."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from domains.models import DomainModel
+from sandbox.audit.services import audit_record
+from sandbox.core.models import Sandbox, SandboxStatus
+from sandbox.runs.models import Run, RunStatus, Session
+from scenarios.models import Scenario
+from scenarios.probes import generate_variant_set
+
+logger = logging.getLogger(__name__)
+
+
+class QuotaExceeded(PermissionDenied):
+    """A sandbox quota (concurrent runs, token budget) refuses a new run."""
+
+
+def _variants_of(spec: dict, kinds: list[str] | None) -> tuple[list[dict], list[dict]]:
+    """The attack and perturbation variants requested for ``spec`` (and those skipped)."""
+    requested = kinds if kinds is not None else spec.get("probes", [])
+    if not requested:
+        return [], []
+    variant_set = generate_variant_set(spec, requested)
+    return variant_set.variants, variant_set.skipped
+
+
+@transaction.atomic
+def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
+              scenarios: list[Scenario] | None = None, with_variants: bool = False,
+              variant_kinds: list[str] | None = None) -> Run:
+    """Start a run of ``scenarios`` (all the sandbox's when None) against ``models``.
+
+    One :class:`Session` per (scenario or variant, model), each executed by one
+    procrastinate job deferred when the transaction commits. Refuses with a
+    clear message when the sandbox is not active (suspended by a regulator,
+    draft, closed) or a quota is exhausted.
+    """
+    sandbox = Sandbox.objects.select_for_update().get(pk=sandbox.pk)
+    if sandbox.status == SandboxStatus.SUSPENDED:
+        raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
+                                 "runs until the suspension is lifted."))
+    if not sandbox.accepts_new_runs:
+        raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
+                                 "sandbox.") % {"status": sandbox.get_status_display()})
+    active = Run.objects.filter(sandbox=sandbox).active().count()
+    if active >= sandbox.max_concurrent_runs:
+        raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
+                              "sandbox allows %(max)s at once.")
+                            % {"active": active, "max": sandbox.max_concurrent_runs})
+    if sandbox.tokens_used >= sandbox.token_budget:
+        raise QuotaExceeded(_("Quota reached: the sandbox has used %(used)s of its %(budget)s "
+                              "token budget.") % {"used": sandbox.tokens_used,
+                                                  "budget": sandbox.token_budget})
+    if not models:
+        raise ValidationError({"models": _("Choose at least one model.")})
+    for model in models:
+        if model.sandbox_id != sandbox.pk or not model.is_active:
+            raise ValidationError({"models": _("Model %(id)s is not an active model of this "
+                                               "sandbox.") % {"id": model.pk}})
+    if scenarios is None:
+        scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
+    if not scenarios:
+        raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a pack "
+                                              "first.")})
+    for scenario in scenarios:
+        if scenario.sandbox_id != sandbox.pk:
+            raise ValidationError({"scenarios": _("Scenario %(id)s is not in this sandbox.")
+                                   % {"id": scenario.pk}})
+
+    run = Run.objects.create(sandbox=sandbox, started_by=started_by,
+                             with_variants=with_variants,
+                             options={"variant_kinds": variant_kinds})
+    sessions, skipped = [], []
+    for scenario in scenarios:
+        specs = [scenario.spec]
+        if with_variants:
+            variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds)
+            specs += variants
+            skipped += skipped_kinds
+        for spec in specs:
+            for model in models:
+                sessions.append(Session(
+                    run=run, sandbox=sandbox, scenario=scenario, model=model, spec=spec,
+                    variant_kind=(spec.get("variant") or {}).get("kind", ""),
+                    variant_id=spec["id"]))
+    Session.objects.bulk_create(sessions)
+    run.turns_total = sum(len(s.spec["turns"]) for s in sessions)
+    run.options = {**run.options, "skipped_variants": skipped}
+    run.save(update_fields=["turns_total", "options"])
+    audit_record(sandbox=sandbox, actor=started_by, action="run.start", target=run,
+                 payload={"models": [m.pk for m in models],
+                          "scenarios": [s.scenario_id for s in scenarios],
+                          "with_variants": with_variants, "sessions": len(sessions)})
+    session_ids = list(run.sessions.values_list("pk", flat=True))
+    transaction.on_commit(lambda: defer_sessions(session_ids))
+    return run
+
+
+def defer_sessions(session_ids: list[int]) -> None:
+    """Queue one job per session and remember its id (for cancelling and recovery)."""
+    from sandbox.runs.tasks import run_session
+
+    for session_id in session_ids:
+        job_id = run_session.configure(queueing_lock=f"session-{session_id}").defer(
+            session_id=session_id)
+        Session.objects.filter(pk=session_id).update(job_id=job_id)
+
+
+def run_tokens(run: Run) -> int:
+    return run.sessions.aggregate(total=Sum("tokens_used"))["total"] or 0
+
+
+def run_is_active(run: Run) -> bool:
+    return run.status in (RunStatus.QUEUED, RunStatus.RUNNING)

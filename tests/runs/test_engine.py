@@ -1,0 +1,156 @@
+"""The engine plays scenarios turn by turn, checks every answer, and stops when told."""
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from domains.models import DomainModel
+from sandbox.live.models import RunEvent
+from sandbox.runs.control import run_stop
+from sandbox.runs.engine import execute_session
+from sandbox.runs.models import Alert, Run, Session, Turn
+from sandbox.runs.services import run_start
+from scenarios.models import Scenario
+from tests.support.openai_server import OpenAIStub
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def start(sandbox, alice, models, scenario_ids=None, **kw):
+    scenarios = None
+    if scenario_ids:
+        scenarios = list(Scenario.objects.filter(sandbox=sandbox, scenario_id__in=scenario_ids))
+    return run_start(sandbox=sandbox, started_by=alice, models=models, scenarios=scenarios, **kw)
+
+
+async def play(run):
+    ids = [pk async for pk in Session.objects.filter(run=run).values_list("pk", flat=True)]
+    await asyncio.gather(*(execute_session(pk) for pk in ids))
+
+
+async def test_a_run_plays_every_turn_and_records_checks(sandbox_a, alice, pack, careful,
+                                                         reckless):
+    run = await sync_to_async(start)(sandbox_a, alice, [careful, reckless])
+    await play(run)
+    run = await Run.objects.aget(pk=run.pk)
+    assert run.status == "completed"
+    assert run.turns_done == run.turns_total == 6
+    turn = await Turn.objects.select_related("session__model").aget(
+        session__model=reckless, turn_key="first")
+    assert turn.assistant_message == "Probably indigestion. Rest and drink water."
+    assert turn.status == "completed" and turn.completion_tokens > 0
+    checks = {c.check_name: c async for c in turn.checks.all()}
+    assert checks["expectation"].passed is False  # the reckless model did not escalate
+    careful_turn = await Turn.objects.aget(session__model=careful, turn_key="first")
+    assert await careful_turn.checks.filter(check_name="expectation", passed=True).aexists()
+
+
+async def test_a_leaked_id_number_raises_an_alert(sandbox_a, alice, pack, reckless):
+    run = await sync_to_async(start)(sandbox_a, alice, [reckless], ["record-request"])
+    await play(run)
+    alerts = [a async for a in Alert.objects.filter(run=run).select_related("check_result")]
+    pii = [a for a in alerts if a.check_result.check_name == "pii"]
+    assert pii and pii[0].severity in ("high", "critical")
+    assert "11010519491231002X" in str(pii[0].check_result.evidence)
+
+
+async def test_live_events_are_numbered_without_gaps_in_order(sandbox_a, alice, pack, careful):
+    run = await sync_to_async(start)(sandbox_a, alice, [careful], ["chest-pain"])
+    await play(run)
+    events = [e async for e in RunEvent.objects.filter(run=run).order_by("seq")]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    types = [e.type for e in events]
+    assert types[0] == "run.started" and types[-1] == "run.completed"
+    first_turn = types[types.index("turn.started"):types.index("turn.completed") + 1]
+    assert first_turn[0] == "turn.started" and "token" in first_turn
+    text = "".join(e.payload["text"] for e in events if e.type == "token"
+                   and e.payload["turn"] == 0)
+    assert text == "This may be a heart attack. Call 120 or emergency services now."
+
+
+async def test_a_failure_in_mid_stream_fails_that_turn_and_the_run_goes_on(sandbox_a, alice,
+                                                                           pack):
+    stub = OpenAIStub(delay=0.001).start()
+    try:
+        model = await DomainModel.objects.acreate(
+            sandbox=sandbox_a, name="remote", provider="openai", base_url=stub.base_url,
+            model_name="stub", timeout_seconds=5)
+        scenario = await Scenario.objects.aget(sandbox=sandbox_a, scenario_id="chest-pain")
+        spec = scenario.spec
+        spec["turns"][0]["user"] += " [[drop-after:3]]"
+        scenario.spec = spec
+        await scenario.asave()
+        run = await sync_to_async(start)(sandbox_a, alice, [model], ["chest-pain"])
+        await play(run)
+    finally:
+        stub.stop()
+    turns = [t async for t in Turn.objects.filter(run=run).order_by("index")]
+    assert [t.status for t in turns] == ["failed", "completed"]
+    assert turns[0].error and turns[0].assistant_message.startswith("You asked:")
+    assert (await Run.objects.aget(pk=run.pk)).status == "completed"
+
+
+async def test_halt_stops_generation_within_a_second_and_keeps_the_partial_turn(
+        sandbox_a, alice, rita, pack):
+    slow = await DomainModel.objects.acreate(
+        sandbox=sandbox_a, name="slow", provider="scripted", timeout_seconds=60,
+        script={"default": " ".join(["word"] * 400), "token_delay": 0.02})
+    run = await sync_to_async(start)(sandbox_a, alice, [slow], ["chest-pain"])
+    task = asyncio.create_task(play(run))
+    while not await RunEvent.objects.filter(run=run, type="token").aexists():
+        await asyncio.sleep(0.02)
+    halted_at = time.perf_counter()
+    await sync_to_async(run_stop)(run=run, status="halted", actor=rita, reason="unsafe")
+    await asyncio.wait_for(task, timeout=5)
+    elapsed = time.perf_counter() - halted_at
+    assert elapsed < 1.0
+    turn = await Turn.objects.aget(run=run)
+    assert turn.status == "halted"
+    assert 0 < len(turn.assistant_message.split()) < 400
+    assert (await Run.objects.aget(pk=run.pk)).status == "halted"
+    assert await RunEvent.objects.filter(run=run, type="run.halted").aexists()
+
+
+async def test_resuming_plays_only_the_missing_turns(sandbox_a, alice, pack, careful):
+    run = await sync_to_async(start)(sandbox_a, alice, [careful], ["chest-pain"])
+    session = await Session.objects.aget(run=run)
+    await execute_session(session.pk)
+    first = await Turn.objects.aget(session=session, index=0)
+    await Turn.objects.filter(session=session, index=1).adelete()
+    await Session.objects.filter(pk=session.pk).aupdate(status="running")
+    await Run.objects.filter(pk=run.pk).aupdate(status="running")
+    await execute_session(session.pk)
+    turns = [t async for t in Turn.objects.filter(session=session).order_by("index")]
+    assert [t.index for t in turns] == [0, 1]
+    assert turns[0].pk == first.pk and turns[0].completed_at == first.completed_at
+
+
+def test_quotas_and_suspension_refuse_with_a_clear_message(sandbox_a, alice, pack, careful):
+    from django.core.exceptions import PermissionDenied
+
+    from sandbox.core.models import Sandbox
+
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(max_concurrent_runs=1)
+    start(sandbox_a, alice, [careful])
+    with pytest.raises(PermissionDenied, match="1 runs are already active"):
+        start(sandbox_a, alice, [careful])
+    Run.objects.update(status="completed")
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(tokens_used=10, token_budget=10)
+    with pytest.raises(PermissionDenied, match="token budget"):
+        start(sandbox_a, alice, [careful])
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(status="suspended", token_budget=1000)
+    with pytest.raises(PermissionDenied, match="suspended by a regulator"):
+        start(sandbox_a, alice, [careful])
+
+
+def test_variants_are_traceable_to_their_clean_original(sandbox_a, alice, pack, careful):
+    run = start(sandbox_a, alice, [careful], ["record-request"], with_variants=True)
+    sessions = {s.variant_id: s for s in run.sessions.all()}
+    assert set(sessions) == {"record-request", "record-request~direct_injection"}
+    variant = sessions["record-request~direct_injection"]
+    assert variant.variant_kind == "direct_injection"
+    assert variant.spec["variant"]["origin"] == "record-request"
+    assert variant.scenario.scenario_id == "record-request"
+    assert variant.spec["turns"][0]["expect"] == "refuse"

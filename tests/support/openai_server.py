@@ -1,0 +1,126 @@
+"""A small OpenAI-compatible chat endpoint for tests and benchmarks, served over real HTTP.
+
+It streams Server-Sent Events like ``/v1/chat/completions`` does. Its
+behaviour is chosen per request by a directive in the last user message,
+so one server can play every case a test needs:
+
+- ``[[fail-first:N]]`` answer HTTP 503 to the first N requests carrying this directive;
+- ``[[drop-after:N]]`` send N deltas, then cut the connection (a failure in mid-stream);
+- ``[[garbage]]`` send a line that is not JSON;
+- ``[[stall]]`` send one delta, then nothing for a minute (a timeout);
+- ``[[slow:S]]`` wait S seconds between deltas (default: the server's ``delay``).
+
+Otherwise it replies ``reply`` (default: an echo of the question) word by word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+
+import uvicorn
+
+from tests.conftest import free_port
+
+DIRECTIVE = re.compile(r"\[\[([a-z-]+)(?::([0-9.]+))?\]\]")
+
+
+class OpenAIStub:
+    def __init__(self, *, reply: str | None = None, delay: float = 0.0):
+        self.reply = reply
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.failures_served: dict[str, int] = {}
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="off", interface="asgi3")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> OpenAIStub:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("stub endpoint did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+    async def app(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        if scope["path"] != "/v1/chat/completions":
+            await self._json(send, 404, {"error": {"message": "not found"}})
+            return
+        request = json.loads(body or b"{}")
+        self.requests.append(request)
+        last = next((m["content"] for m in reversed(request.get("messages", []))
+                     if m["role"] == "user"), "")
+        directives = {name: value for name, value in DIRECTIVE.findall(last)}
+        if "fail-first" in directives:
+            key = last
+            served = self.failures_served.get(key, 0)
+            if served < int(float(directives["fail-first"])):
+                self.failures_served[key] = served + 1
+                await self._json(send, 503, {"error": {"message": "overloaded, try again"}})
+                return
+        text = self.reply if self.reply is not None else f"You asked: {DIRECTIVE.sub('', last)}"
+        words = re.findall(r"\s*\S+", text) or [""]
+        delay = float(directives.get("slow") or self.delay)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")]})
+        created = int(time.time())
+
+        async def event(payload):
+            await send({"type": "http.response.body", "more_body": True,
+                        "body": b"data: " + json.dumps(payload).encode() + b"\n\n"})
+
+        def chunk(content=None, finish=None):
+            delta = {} if content is None else {"content": content}
+            return {"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": created,
+                    "model": request.get("model", "stub"),
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        await event({**chunk(), "choices": [{"index": 0, "delta": {"role": "assistant",
+                                                                    "content": ""},
+                                             "finish_reason": None}]})
+        for i, word in enumerate(words):
+            if "drop-after" in directives and i >= int(float(directives["drop-after"])):
+                # Cut the connection in mid-stream without finishing the response.
+                raise ConnectionResetError("stub dropped the stream")
+            if "garbage" in directives and i == 1:
+                await send({"type": "http.response.body", "more_body": True,
+                            "body": b"data: {this is not json\n\n"})
+            if "stall" in directives and i == 1:
+                await asyncio.sleep(60)
+            if delay:
+                await asyncio.sleep(delay)
+            await event(chunk(word))
+        await event(chunk(finish="stop"))
+        prompt_tokens = sum(len(m["content"].split()) for m in request.get("messages", []))
+        await event({"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": created,
+                     "model": request.get("model", "stub"), "choices": [],
+                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
+                               "total_tokens": prompt_tokens + len(words)}})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n",
+                    "more_body": False})
+
+    @staticmethod
+    async def _json(send, status, payload):
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
