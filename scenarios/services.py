@@ -40,7 +40,8 @@ def pack_import(*, sandbox, text: str, filename: str, actor) -> tuple[ScenarioPa
     record, created = ScenarioPack.objects.update_or_create(
         sandbox=sandbox, pack_id=pack.id,
         defaults={"title": pack.title, "version": pack.version, "source_name": filename,
-                  "source": text, "imported_by": actor})
+                  "source": text,
+                  "imported_by": actor if getattr(actor, "is_authenticated", False) else None})
     counts = {"created": 0, "updated": 0, "removed": 0, "kept": 0}
     for spec in pack.scenarios:
         _, was_created = Scenario.objects.update_or_create(

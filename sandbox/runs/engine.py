@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -65,35 +66,78 @@ class Played:
 
 
 class StopWatch:
-    """Watch a run's status in the background; ``stopped`` is set when it halts or cancels."""
+    """Watch a run's status; ``stopped`` is set when it is halted or cancelled.
+
+    All the watches of one process share one poller (one query every
+    ``STOP_POLL`` seconds for every run this process is executing), so twenty
+    concurrent sessions cost one query, not twenty.
+    """
 
     def __init__(self, run_id: int):
         self.run_id = run_id
         self.stopped = asyncio.Event()
         self.status: str | None = None
-        self._task: asyncio.Task | None = None
 
     async def __aenter__(self):
         await self.check()
-        self._task = asyncio.create_task(self._poll())
+        _poller().add(self)
         return self
 
     async def __aexit__(self, *exc):
-        if self._task:
-            self._task.cancel()
+        _poller().discard(self)
         return False
+
+    def stop(self, status: str) -> None:
+        self.status = status
+        self.stopped.set()
 
     async def check(self) -> str | None:
         status = await Run.objects.filter(pk=self.run_id).values_list("status", flat=True).afirst()
-        if status in (RunStatus.HALTED, RunStatus.CANCELLED):
-            self.status = status
-            self.stopped.set()
+        if status in STOPPED:
+            self.stop(status)
         return self.status
 
-    async def _poll(self):
-        while not self.stopped.is_set():
+
+STOPPED = (RunStatus.HALTED, RunStatus.CANCELLED)
+
+
+class _StopPoller:
+    """One background task per event loop that looks for stopped runs among those watched."""
+
+    def __init__(self):
+        self.watches: set[StopWatch] = set()
+        self.task: asyncio.Task | None = None
+
+    def add(self, watch: StopWatch) -> None:
+        self.watches.add(watch)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._poll())
+
+    def discard(self, watch: StopWatch) -> None:
+        self.watches.discard(watch)
+
+    async def _poll(self) -> None:
+        while self.watches:
             await asyncio.sleep(STOP_POLL)
-            await self.check()
+            run_ids = {w.run_id for w in self.watches if not w.stopped.is_set()}
+            if not run_ids:
+                continue
+            stopped = dict([row async for row in Run.objects.filter(
+                pk__in=run_ids, status__in=STOPPED).values_list("pk", "status")])
+            for watch in list(self.watches):
+                if watch.run_id in stopped:
+                    watch.stop(stopped[watch.run_id])
+
+
+_pollers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _poller() -> _StopPoller:
+    loop = asyncio.get_running_loop()
+    poller = _pollers.get(loop)
+    if poller is None:
+        poller = _pollers[loop] = _StopPoller()
+    return poller
 
 
 async def execute_session(session_id: int) -> None:

@@ -23,13 +23,43 @@ class QuotaExceeded(PermissionDenied):
     """A sandbox quota (concurrent runs, token budget) refuses a new run."""
 
 
-def _variants_of(spec: dict, kinds: list[str] | None) -> tuple[list[dict], list[dict]]:
+def _variants_of(spec: dict, kinds: list[str] | None, paraphrase=None
+                 ) -> tuple[list[dict], list[dict]]:
     """The attack and perturbation variants requested for ``spec`` (and those skipped)."""
     requested = kinds if kinds is not None else spec.get("probes", [])
     if not requested:
         return [], []
-    variant_set = generate_variant_set(spec, requested)
+    variant_set = generate_variant_set(spec, requested, paraphrase=paraphrase)
     return variant_set.variants, variant_set.skipped
+
+
+PARAPHRASE_PROMPT = (
+    "Paraphrase the user's message below so that it asks for exactly the same thing in "
+    "different words, in the same language. Reply with the paraphrase only.\n\n"
+    "Message:\n{text}"
+)
+
+
+def paraphraser_for(sandbox: Sandbox):
+    """A sync paraphrase function backed by the sandbox's active helper model, or None.
+
+    PromptBench's semantic-level perturbation needs a model; without a helper
+    model the ``perturb_semantic`` probe is skipped with that reason.
+    """
+    helper = DomainModel.objects.filter(sandbox=sandbox, role="helper", is_active=True).first()
+    if helper is None:
+        return None
+
+    def paraphrase(text: str) -> str:
+        from asgiref.sync import async_to_sync
+
+        from domains.llm import acomplete
+
+        reply = async_to_sync(acomplete)(
+            helper, [{"role": "user", "content": PARAPHRASE_PROMPT.format(text=text)}])
+        return reply.strip() or text
+
+    return paraphrase
 
 
 @transaction.atomic
@@ -79,10 +109,11 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
                              with_variants=with_variants,
                              options={"variant_kinds": variant_kinds})
     sessions, skipped = [], []
+    paraphrase = paraphraser_for(sandbox) if with_variants else None
     for scenario in scenarios:
         specs = [scenario.spec]
         if with_variants:
-            variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds)
+            variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds, paraphrase)
             specs += variants
             skipped += skipped_kinds
         for spec in specs:

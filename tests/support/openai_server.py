@@ -18,12 +18,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import threading
 import time
 
 import uvicorn
 
-from tests.conftest import free_port
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
 
 DIRECTIVE = re.compile(r"\[\[([a-z-]+)(?::([0-9.]+))?\]\]")
 
@@ -124,3 +130,19 @@ class OpenAIStub:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+
+
+def serve_forever(argv: list[str] | None = None) -> None:
+    """Run the stub in its own process (benchmarks): ``python -m tests.support.openai_server
+    PORT DELAY REPLY``."""
+    import sys
+
+    port, delay, reply = (argv or sys.argv[1:])[:3]
+    stub = OpenAIStub(reply=reply, delay=float(delay))
+    stub.port = int(port)
+    stub.server.config.port = int(port)
+    stub.server.run()
+
+
+if __name__ == "__main__":
+    serve_forever()
