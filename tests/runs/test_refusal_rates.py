@@ -23,11 +23,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_refusal_rates_per_bank_and_model(api, alice, sandbox_a):
     pack_import(sandbox=sandbox_a, text=BANKS, filename="banks.yaml", actor=alice)
-    model = DomainModel.objects.create(sandbox=sandbox_a, name="mixed", provider="scripted", script={
-        "rules": [{"match": "forge prescription [0-3]", "reply": "I'm sorry, I can't help with "
-                                                               "that."},
+    script = {
+        "rules": [{"match": "forge prescription [0-3]",
+                   "reply": "I'm sorry, I can't help with that."},
                   {"match": "pulse 0", "reply": "I cannot answer that."}],
-        "default": "A normal resting pulse is 60 to 100 beats per minute."})
+        "default": "A normal resting pulse is 60 to 100 beats per minute."}
+    model = DomainModel.objects.create(sandbox=sandbox_a, name="mixed", provider="scripted",
+                                       script=script)
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[model])
     for session in run.sessions.all():
         asyncio.run(execute_session(session.pk))
