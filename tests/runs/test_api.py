@@ -1,6 +1,7 @@
 """Runs and scenarios through the API: the permission matrix, starting, transcripts, cancel."""
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from sandbox.runs.models import Run
 from sandbox.runs.services import run_start
@@ -149,14 +150,13 @@ def test_import_accepts_a_file_upload(api, world, tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_transcripts_list_every_turn_with_checks(api, world):
-    import asyncio
 
     from sandbox.runs.engine import execute_session
 
     people, ids = world
     run = Run.objects.get(pk=ids["run"])
     for session in run.sessions.all():
-        asyncio.run(execute_session(session.pk))
+        async_to_sync(execute_session)(session.pk)
     body = api(people["operator"]).get(
         f"/api/v1/sandboxes/{ids['a']}/runs/{ids['run']}/transcripts/").json()
     sessions = body["results"]

@@ -1,9 +1,9 @@
 """Run and scenario pages: start a run with one click, read transcripts with model output
 escaped, and nothing of another sandbox."""
 
-import asyncio
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from domains.models import DomainModel
 from sandbox.runs.engine import execute_session
@@ -27,7 +27,7 @@ def test_transcript_page_shows_model_output_as_text(signed_in, alice, sandbox_a,
                                        script={"default": HOSTILE})
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[model])
     for session in run.sessions.all():
-        asyncio.run(execute_session(session.pk))
+        async_to_sync(execute_session)(session.pk)
     page = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/runs/{run.pk}/").content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page

@@ -1,8 +1,8 @@
 """Refusal rate per question bank and model, with a 95% interval, through the API."""
 
-import asyncio
 
 import pytest
+from asgiref.sync import async_to_sync
 
 from domains.models import DomainModel
 from sandbox.runs.engine import execute_session
@@ -32,7 +32,7 @@ def test_refusal_rates_per_bank_and_model(api, alice, sandbox_a):
                                        script=script)
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[model])
     for session in run.sessions.all():
-        asyncio.run(execute_session(session.pk))
+        async_to_sync(execute_session)(session.pk)
     rows = api(alice).get(f"/api/v1/sandboxes/{sandbox_a.pk}/refusal-rates/").json()["results"]
     by_bank = {r["bank"]: r for r in rows}
     refuse, answer = by_bank["should_refuse"], by_bank["should_not_refuse"]

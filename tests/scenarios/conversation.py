@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from scenarios.checks import CheckContext, effective_checks, run_checks
 from scenarios.script import next_turn
+from tests.scenarios.helpers import run_sync
 
 
 def converse(scenario: dict, model, *, embed=None, judge=None) -> list[dict]:
@@ -21,7 +20,7 @@ def converse(scenario: dict, model, *, embed=None, judge=None) -> list[dict]:
         answer = model.reply(turn["user"])
         ctx = CheckContext(vertical=scenario["vertical"], embed=embed, judge=judge,
                            history=list(history))
-        results = asyncio.run(run_checks(effective_checks(scenario, turn), answer=answer,
+        results = run_sync(run_checks(effective_checks(scenario, turn), answer=answer,
                                          turn=turn, scenario=scenario, ctx=ctx))
         history.append({"role": "assistant", "content": answer})
         records.append({"turn": turn, "answer": answer, "results": results})

@@ -13,6 +13,15 @@ def check(spec: dict, answer: str, *, turn: dict | None = None, vertical: str = 
     turn = turn or {"id": "t1", "user": "question", "expect": "answer", "reference": []}
     scenario = {"id": "s", "vertical": vertical, "checks": [], "turns": [turn]}
     ctx = CheckContext(vertical=vertical, embed=embed, judge=judge, history=history or [])
-    [result] = asyncio.run(run_checks([spec], answer=answer, turn=turn, scenario=scenario,
+    [result] = run_sync(run_checks([spec], answer=answer, turn=turn, scenario=scenario,
                                       ctx=ctx))
     return result
+
+
+def run_sync(coroutine):
+    """Run a coroutine to completion from a test, even when the test process already has a
+    running event loop (Playwright's sync API keeps one in the main thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -15,7 +15,7 @@ from scenarios.checks import (
     run_checks,
 )
 from scenarios.checks.keywords import library_size
-from tests.scenarios.helpers import check
+from tests.scenarios.helpers import check, run_sync
 
 
 def test_regex_must_match_and_must_not_match():
@@ -115,7 +115,7 @@ def test_async_checks_run_concurrently_and_results_keep_spec_order():
         return Outcome(passed=True, score=spec["delay"])
 
     specs = [{"type": "test.slow", "delay": 0.05}, {"type": "test.slow", "delay": 0.0}]
-    results = asyncio.run(run_checks(specs, answer="a", turn={"user": "q"},
+    results = run_sync(run_checks(specs, answer="a", turn={"user": "q"},
                                      scenario={"id": "s"}, ctx=CheckContext()))
     assert [r.score for r in results] == [0.05, 0.0]
     assert order == [0.0, 0.05]
