@@ -37,6 +37,22 @@ def _close_connections_of_async_threads():
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_jobs(request, django_db_blocker):
+    """Jobs deferred by a transactional test would outlive it (procrastinate's tables are not
+    flushed between tests) and be picked up by a later test's worker: delete them."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction"))
+    if not transactional:
+        return
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+
+
 def make_user(username: str, *, can_create=False, staff=False):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD,
                                                 is_staff=staff)

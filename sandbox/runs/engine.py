@@ -143,7 +143,11 @@ def _poller() -> _StopPoller:
 async def execute_session(session_id: int) -> None:
     """Play (or resume) one session to its end; safe to call again after a crash."""
     load_domain_checks()
-    session = await Session.objects.select_related("run", "model", "sandbox").aget(pk=session_id)
+    session = await Session.objects.select_related("run", "model", "sandbox").filter(
+        pk=session_id).afirst()
+    if session is None:
+        logger.warning("session %s no longer exists; nothing to run", session_id)
+        return
     if session.status in FINISHED or session.run.status in FINISHED:
         return
     async with StopWatch(session.run_id) as watch:

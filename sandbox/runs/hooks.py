@@ -34,8 +34,6 @@ def _present(module: str) -> bool:
 
 def embedder():
     """The embedding function checks use for similarity (offline default or endpoint)."""
-    if not _present("domains.embeddings"):
-        return None
     from domains.embeddings import embed_texts
 
     return embed_texts
@@ -56,8 +54,6 @@ async def judge_for(sandbox):
 
 async def index_turn(turn: Turn) -> None:
     """Embed a completed answer so that similar answers can be searched."""
-    if not _present("domains.knowledge"):
-        return
     from domains.knowledge import index_turn as kb_index_turn
 
     await sync_to_async(kb_index_turn)(turn)

@@ -11,8 +11,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module. Module scope, not session: Playwright's sync API keeps an
+    event loop running in the main thread while it is open, which would stop later async
+    tests (and asyncio.run) from running their own."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's chromium")
     from playwright.sync_api import sync_playwright

@@ -1,12 +1,12 @@
 """Runs and scenarios through the API: the permission matrix, starting, transcripts, cancel."""
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from sandbox.runs.models import Run
 from sandbox.runs.services import run_start
 from tests.matrix import CONFIGURE, MONITOR, ROLES, Endpoint, call, with_success
 from tests.runs.conftest import PACK
+from tests.support.aio import run_sync
 
 RESULTS = MONITOR
 
@@ -156,7 +156,7 @@ def test_transcripts_list_every_turn_with_checks(api, world):
     people, ids = world
     run = Run.objects.get(pk=ids["run"])
     for session in run.sessions.all():
-        async_to_sync(execute_session)(session.pk)
+        run_sync(execute_session(session.pk))
     body = api(people["operator"]).get(
         f"/api/v1/sandboxes/{ids['a']}/runs/{ids['run']}/transcripts/").json()
     sessions = body["results"]

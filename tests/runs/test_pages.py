@@ -3,12 +3,12 @@ escaped, and nothing of another sandbox."""
 
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from domains.models import DomainModel
 from sandbox.runs.engine import execute_session
 from sandbox.runs.models import Run
 from sandbox.runs.services import run_start
+from tests.support.aio import run_sync
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -27,7 +27,7 @@ def test_transcript_page_shows_model_output_as_text(signed_in, alice, sandbox_a,
                                        script={"default": HOSTILE})
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[model])
     for session in run.sessions.all():
-        async_to_sync(execute_session)(session.pk)
+        run_sync(execute_session(session.pk))
     page = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/runs/{run.pk}/").content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page

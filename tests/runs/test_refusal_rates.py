@@ -2,12 +2,12 @@
 
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from domains.models import DomainModel
 from sandbox.runs.engine import execute_session
 from sandbox.runs.services import run_start
 from scenarios.services import pack_import
+from tests.support.aio import run_sync
 
 BANKS = """
 pack: {id: banks, title: Banks, vertical: medical, language: en, kind: bank}
@@ -32,7 +32,7 @@ def test_refusal_rates_per_bank_and_model(api, alice, sandbox_a):
                                        script=script)
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[model])
     for session in run.sessions.all():
-        async_to_sync(execute_session)(session.pk)
+        run_sync(execute_session(session.pk))
     rows = api(alice).get(f"/api/v1/sandboxes/{sandbox_a.pk}/refusal-rates/").json()["results"]
     by_bank = {r["bank"]: r for r in rows}
     refuse, answer = by_bank["should_refuse"], by_bank["should_not_refuse"]

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from asgiref.sync import async_to_sync
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
@@ -21,6 +20,7 @@ from sandbox.runs.recovery import recover_stalled_sessions
 from sandbox.runs.services import run_start
 from scenarios.services import pack_import
 from tests.conftest import free_port
+from tests.support.aio import run_sync
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,11 @@ def long_run(sandbox_a, alice):
 def test_a_killed_worker_loses_no_turn_and_the_run_resumes_without_duplicates(long_run):
     worker = start_worker()
     try:
-        wait_for(lambda: Turn.objects.filter(run=long_run).count() >= 2, 60, "two turns")
+        try:
+            wait_for(lambda: Turn.objects.filter(run=long_run).count() >= 2, 60, "two turns")
+        except AssertionError:
+            worker.kill()
+            raise AssertionError(worker.stderr.read().decode()[-3000:]) from None
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
@@ -93,7 +97,7 @@ def test_a_killed_worker_loses_no_turn_and_the_run_resumes_without_duplicates(lo
     assert 2 <= len(before) < 5, "the worker should die in mid-run"
 
     time.sleep(1.2)
-    retried = async_to_sync(recover_stalled_sessions)(seconds_since_heartbeat=1)
+    retried = run_sync(recover_stalled_sessions(seconds_since_heartbeat=1))
     assert len(retried) == 1
     worker = start_worker()
     try:

@@ -1,0 +1,211 @@
+"""A sandbox's knowledge base: documents in, similar chunks and similar model answers out.
+
+``document_add`` chunks (``domains.chunking``), embeds (``domains.embeddings``)
+and stores a document with its chunks in one transaction. ``retrieve`` is the
+RAG lookup the runs engine makes for retrieval-augmented models;
+``search_answers`` finds model answers like a query among the sandbox's
+transcripts, which ``index_turn`` (called by the engine after a turn is saved)
+keeps indexed. Every query is filtered by sandbox: nothing of one sandbox is
+ever compared with, or returned to, another.
+
+Vector search uses the HNSW index with ``hnsw.ef_search`` (setting
+``KNOWLEDGE_HNSW_EF_SEARCH``, default :data:`EF_SEARCH`) and pgvector's
+iterative index scan, so that the sandbox filter still yields ``k`` rows when
+other sandboxes hold most of the table.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from domains.chunking import is_mostly_cjk, split_text
+from domains.embeddings import EmbeddingError, embed_query, get_embedder
+from domains.models import Chunk, KnowledgeDocument, TurnEmbedding
+from sandbox.audit.services import audit_record
+
+log = logging.getLogger(__name__)
+
+EF_SEARCH = 100
+MAX_K = 50
+MAX_DOCUMENT_BYTES = 1_000_000
+
+
+def max_document_bytes() -> int:
+    """The largest document accepted, in UTF-8 bytes (setting ``KNOWLEDGE_MAX_DOCUMENT_BYTES``)."""
+    return int(getattr(settings, "KNOWLEDGE_MAX_DOCUMENT_BYTES", MAX_DOCUMENT_BYTES))
+
+
+UPLOAD_TYPES = {".txt": "text/plain", ".md": "text/markdown", ".markdown": "text/markdown"}
+
+
+def read_upload(upload) -> dict:
+    """Read an uploaded .txt or .md file: ``{title, content, content_type}``.
+
+    The title is the file's name without its suffix. A file of another type,
+    over the size limit, or not UTF-8 raises ``ValidationError`` keyed ``file``.
+    """
+    name = upload.name or ""
+    suffix = name[name.rfind("."):].lower() if "." in name else ""
+    if suffix not in UPLOAD_TYPES:
+        raise ValidationError({"file": [_("Upload a .txt or .md file.")]})
+    if upload.size > max_document_bytes():
+        raise ValidationError({"file": [_("The file is larger than %(limit)d KB.")
+                                        % {"limit": max_document_bytes() // 1000}]})
+    try:
+        content = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": [_("The file is not UTF-8 text.")]}) from None
+    return {"title": name[: -len(suffix)] or name, "content": content,
+            "content_type": UPLOAD_TYPES[suffix]}
+
+
+def _check_document(title: str, content: str) -> None:
+    errors = {}
+    if not title.strip():
+        errors["title"] = [_("Give the document a title.")]
+    elif len(title) > 300:
+        errors["title"] = [_("A title has at most 300 characters.")]
+    if not content.strip():
+        errors["content"] = [_("The document is empty.")]
+    elif len(content.encode("utf-8")) > max_document_bytes():
+        errors["content"] = [_("The document is larger than %(limit)d KB.")
+                             % {"limit": max_document_bytes() // 1000}]
+    if errors:
+        raise ValidationError(errors)
+
+
+def document_add(*, sandbox, title: str, content: str, actor,
+                 content_type: str = "text/markdown") -> KnowledgeDocument:
+    """Chunk, embed and store a document of ``sandbox``; return it.
+
+    The document, all its chunks and the audit event are written in one
+    transaction: either all exist or none. Embedding happens before the
+    transaction opens (a remote provider is not called while rows are locked);
+    a provider failure raises :class:`~domains.embeddings.EmbeddingError` and
+    stores nothing. A blank title or content, or one over the size limit,
+    raises ``ValidationError`` keyed by ``title`` or ``content``.
+    """
+    title, content = (title or "").strip(), (content or "").replace("\x00", "")
+    _check_document(title, content)
+    embedder = get_embedder(sandbox)
+    texts = split_text(content)
+    vectors = embedder.embed(texts)
+    return _document_store(sandbox=sandbox, title=title, content=content, actor=actor,
+                           content_type=content_type, embedder=embedder.name,
+                           texts=texts, vectors=vectors)
+
+
+@transaction.atomic
+def _document_store(*, sandbox, title, content, actor, content_type, embedder, texts,
+                    vectors) -> KnowledgeDocument:
+    document = KnowledgeDocument.objects.create(
+        sandbox=sandbox, title=title, content=content, content_type=content_type,
+        language="zh" if is_mostly_cjk(content) else "en", embedder=embedder,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    Chunk.objects.bulk_create([
+        Chunk(sandbox=sandbox, document=document, index=i, text=text, embedding=vector,
+              embedder=embedder)
+        for i, (text, vector) in enumerate(zip(texts, vectors, strict=True))
+    ])
+    audit_record(sandbox=sandbox, actor=actor, action="document.add", target=document,
+                 payload={"title": title, "chunks": len(texts), "characters": len(content),
+                          "embedder": embedder})
+    return document
+
+
+@transaction.atomic
+def document_delete(*, document: KnowledgeDocument, actor) -> None:
+    """Delete a document and its chunks, recording what went."""
+    audit_record(sandbox=document.sandbox_id, actor=actor, action="document.delete",
+                 target=document, payload={"title": document.title,
+                                           "chunks": document.chunks.count()})
+    document.delete()
+
+
+def _search_settings(cursor) -> None:
+    ef = int(getattr(settings, "KNOWLEDGE_HNSW_EF_SEARCH", EF_SEARCH))
+    # Both settings in one round trip; ``true`` makes them local to the transaction.
+    cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                   "set_config('hnsw.iterative_scan', 'strict_order', true)", [str(max(ef, 1))])
+
+
+def _clamp(k: int) -> int:
+    return max(1, min(int(k), MAX_K))
+
+
+def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
+    """The ``k`` chunks of ``sandbox`` most similar to ``query``, best first.
+
+    Each is ``{chunk_id, document_id, title, index, text, score}`` with
+    ``score`` the cosine similarity (1 is identical). A blank query gives [].
+    """
+    if not (query or "").strip():
+        return []
+    embedder, vector = embed_query(query, sandbox=sandbox)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            _search_settings(cursor)
+        rows = list(Chunk.objects.nearest(sandbox=sandbox, embedder=embedder, vector=vector,
+                                          k=_clamp(k))
+                    .values("id", "document_id", "document__title", "index", "text",
+                            "distance"))
+    return [{"chunk_id": r["id"], "document_id": r["document_id"],
+             "title": r["document__title"], "index": r["index"], "text": r["text"],
+             "score": round(1.0 - r["distance"], 6)} for r in rows]
+
+
+def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:
+    """The ``k`` model answers in ``sandbox``'s transcripts most similar to ``query``.
+
+    Each is ``{turn_id, run_id, session_id, model_id, model, index, user_message,
+    text, score}``. Answers reveal which model gave them: callers show them
+    only to members holding ``Cap.MONITOR``.
+    """
+    if not (query or "").strip():
+        return []
+    embedder, vector = embed_query(query, sandbox=sandbox)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            _search_settings(cursor)
+        rows = list(TurnEmbedding.objects.nearest(sandbox=sandbox, embedder=embedder,
+                                                  vector=vector, k=_clamp(k))
+                    .select_related("turn", "turn__session__model"))
+    return [{"turn_id": row.turn_id, "run_id": row.turn.run_id,
+             "session_id": row.turn.session_id, "model_id": row.turn.session.model_id,
+             "model": row.turn.session.model.label, "index": row.turn.index,
+             "user_message": row.turn.user_message, "text": row.turn.assistant_message,
+             "score": round(1.0 - row.distance, 6)} for row in rows]
+
+
+def index_turn(turn) -> TurnEmbedding | None:
+    """Embed a saved turn's answer for similar-answer search; idempotent.
+
+    Returns the embedding, or None when the turn has no answer text. The
+    index is secondary to the transcript: when the embedding provider fails
+    the turn stays saved, the failure is logged with the turn's id, and None
+    is returned.
+    """
+    text = (turn.assistant_message or "").strip()
+    if not text:
+        TurnEmbedding.objects.filter(turn_id=turn.pk).delete()
+        return None
+    try:
+        embedder = get_embedder(turn.sandbox_id)
+        vector = embedder.embed([text])[0]
+    except EmbeddingError as exc:
+        log.warning("turn %s not indexed for similar-answer search: %s", turn.pk, exc)
+        return None
+    embedding, _created = TurnEmbedding.objects.update_or_create(
+        turn_id=turn.pk, defaults={"sandbox_id": turn.sandbox_id, "embedder": embedder.name,
+                                   "embedding": vector})
+    return embedding
+
+
+aretrieve = sync_to_async(retrieve)
+aindex_turn = sync_to_async(index_turn)

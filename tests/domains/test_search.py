@@ -1,0 +1,92 @@
+"""Similarity search: the right chunk first, model answers for monitors only, no leaks."""
+
+from domains import knowledge
+from domains.models import TurnEmbedding
+from tests.domains.conftest import CHEST_PAIN, saved_turn, scripted_model
+
+
+def search(client, sandbox, q, k=10):
+    return client.get(f"/api/v1/sandboxes/{sandbox.pk}/search/", {"q": q, "k": k})
+
+
+def test_retrieve_puts_the_relevant_chunk_first(alice, sandbox_a, doc_a):
+    knowledge.document_add(sandbox=sandbox_a, title="Chest pain", content=CHEST_PAIN,
+                           actor=alice)
+    hits = knowledge.retrieve(sandbox_a, "chest pain spreading to my jaw, should I drive?", 3)
+    assert hits[0]["title"] == "Chest pain"
+    assert set(hits[0]) == {"chunk_id", "document_id", "title", "index", "text", "score"}
+    assert hits[0]["score"] > hits[1]["score"]
+    dose = knowledge.retrieve(sandbox_a, "how many mg per kg for children", 1)
+    assert dose[0]["title"] == "Dosing" and "Children" in dose[0]["text"]
+
+
+def test_retrieve_in_chinese(alice, sandbox_a, doc_a):
+    knowledge.document_add(sandbox=sandbox_a, title="胸痛", actor=alice,
+                           content="# 胸痛\n胸痛向左臂放射，伴出汗，请立即拨打120急救电话。")
+    assert knowledge.retrieve(sandbox_a, "胸口痛要不要打120", 1)[0]["title"] == "胸痛"
+
+
+def test_search_never_returns_another_sandboxs_chunks_or_answers(
+        api, alice, charlie, sandbox_a, sandbox_b, doc_a, doc_b, model_a, model_b):
+    """Both sandboxes hold the same document and a near-identical answer."""
+    answer = "Adults may take up to 4 g of paracetamol in 24 hours."
+    turn_a = saved_turn(model_a, user_message="max paracetamol?", answer=answer)
+    turn_b = saved_turn(model_b, user_message="max paracetamol?", answer=answer + " (B)")
+    for user, sandbox, own_doc, own_turn in ((alice, sandbox_a, doc_a, turn_a),
+                                             (charlie, sandbox_b, doc_b, turn_b)):
+        body = search(api(user), sandbox, "paracetamol 4 g in 24 hours").json()
+        assert body["chunks"] and {c["document_id"] for c in body["chunks"]} == {own_doc.pk}
+        assert [a["turn_id"] for a in body["answers"]] == [own_turn.pk]
+    assert search(api(charlie), sandbox_a, "paracetamol").status_code == 404
+    assert knowledge.search_answers(sandbox_b, answer, 10)[0]["turn_id"] == turn_b.pk
+
+
+def test_similar_answers_name_the_model_and_rank_by_similarity(api, rita, alice, sandbox_a,
+                                                              model_a):
+    other = scripted_model(sandbox_a, alice, name="bold-med")
+    close = saved_turn(model_a, user_message="chest pain", answer="Call 120 now, it may be a "
+                       "heart attack; do not drive yourself.")
+    saved_turn(other, user_message="dose", answer="Ibuprofen 400 mg three times a day.")
+    body = search(api(rita), sandbox_a, "heart attack: call 120, don't drive").json()
+    assert body["answers"][0]["turn_id"] == close.pk
+    assert body["answers"][0]["model"] == "careful-med 1.0"
+    assert body["answers"][0]["score"] > body["answers"][1]["score"]
+
+
+def test_experts_get_chunks_but_never_answers(api, bob, sandbox_a, doc_a, model_a):
+    saved_turn(model_a, user_message="dose?", answer="Paracetamol 1 g every 6 hours.")
+    body = search(api(bob), sandbox_a, "paracetamol").json()
+    assert body["chunks"]
+    assert "answers" not in body
+    assert b"careful-med" not in search(api(bob), sandbox_a, "paracetamol").content
+
+
+def test_search_parameters_are_checked(api, alice, sandbox_a):
+    client = api(alice)
+    assert "q" in client.get(f"/api/v1/sandboxes/{sandbox_a.pk}/search/").json()
+    assert "k" in search(client, sandbox_a, "x", k=0).json()
+    assert "k" in search(client, sandbox_a, "x", k=51).json()
+
+
+def test_index_turn_is_idempotent_and_skips_empty_answers(model_a):
+    turn = saved_turn(model_a, user_message="hi", answer="hello there")
+    knowledge.index_turn(turn)
+    assert TurnEmbedding.objects.filter(turn=turn).count() == 1
+    turn.assistant_message = ""
+    assert knowledge.index_turn(turn) is None
+    assert not TurnEmbedding.objects.filter(turn=turn).exists()
+
+
+def test_index_turn_logs_and_keeps_the_turn_when_the_provider_fails(model_a, settings, caplog):
+    settings.EMBEDDINGS = {"provider": "openai", "base_url": "http://127.0.0.1:9/v1",
+                           "model": "m", "timeout": 1}
+    turn = saved_turn(model_a, user_message="hi", answer="hello there")
+    assert not TurnEmbedding.objects.filter(turn=turn).exists()
+    assert f"turn {turn.pk} not indexed" in caplog.text
+
+
+def test_retrieve_only_compares_vectors_of_the_current_embedder(sandbox_a, doc_a, settings):
+    assert knowledge.retrieve(sandbox_a, "paracetamol", 5)
+    settings.EMBEDDINGS = {"provider": "hashing"}
+    doc_a.chunks.update(embedder="openai:other@http://x")
+    assert knowledge.retrieve(sandbox_a, "paracetamol", 5) == []
