@@ -139,8 +139,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 5000, "expiry": 30},
+            # Pub/sub: fire-and-forget fan-out; a viewer that misses an event fills the gap
+            # from the database (sandbox.live), and the list-based layer built an 11 s
+            # backlog at 200 viewers (docs/live-protocol.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
 else:

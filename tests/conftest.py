@@ -136,7 +136,8 @@ class AsgiServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         config = uvicorn.Config("sandbox.asgi:application", host="127.0.0.1", port=self.port,
-                                lifespan="off", log_level="warning", ws="websockets-sansio")
+                                lifespan="off", log_level="warning", ws="websockets-sansio",
+                                ws_per_message_deflate=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -9,3 +9,7 @@ class AuditConfig(AppConfig):
 
     def ready(self):
         from sandbox.audit import signals  # noqa: F401
+        from sandbox.core.nav import register_section
+        from sandbox.core.roles import Cap
+
+        register_section("audit-trail", _("Audit trail"), Cap.AUDIT, order=90)

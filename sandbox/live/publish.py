@@ -3,25 +3,97 @@
 Every run event (``run.*``, ``turn.*``, ``token``, ``alert``, ``annotation``)
 goes through :func:`apublish` (async code) or :func:`publish` (sync code). A
 message is first stored as a :class:`~sandbox.live.models.RunEvent` with the
-run's next sequence number, then sent to the groups ``run.<id>`` and
-``sandbox.<id>`` -- after the surrounding transaction commits, so a viewer
-never sees an event that rolled back.
+run's next sequence number (``Run.event_seq``), then sent -- after the
+surrounding transaction commits, so a viewer never sees an event that rolled
+back. Events published at the same moment in one process are stored together,
+one statement and one commit per round (group commit, :class:`_EventWriter`).
+
+Two channel-layer groups carry it:
+
+- ``run.<id>`` gets every event on its own (``live.event``), for viewers of one run;
+- ``sandbox.<id>`` gets *batches* (``live.batch``): each process collects the
+  events of all its runs in a sandbox for up to :data:`BATCH_WINDOW` seconds
+  and sends them as one message, so a sandbox-wide viewer receives one
+  websocket message per window, not one per token per run. Anything other than
+  a token flushes the batch at once.
+
+Each channel-layer message carries the finished websocket text (JSON encoded
+once, here), so viewers forward it without decoding or encoding it again.
+The wire format is documented in ``docs/live-protocol.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import weakref
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
-
-from sandbox.live.models import RunEvent
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import OperationalError, connection, transaction
 
 EVENT_TYPES = frozenset({
     "run.started", "run.progress", "run.completed", "run.halted",
     "turn.started", "token", "turn.completed", "alert", "annotation",
 })
+RESERVED_KEYS = frozenset({"type", "run", "seq"})
+
+logger = logging.getLogger(__name__)
+
+# Attempts to store a round of events when the database picks it as a deadlock victim.
+WRITE_ATTEMPTS = 3
+# Seconds a process holds a sandbox's token frames before sending them as one batch.
+BATCH_WINDOW = 0.04
+
+_INSERT = """
+WITH bumped AS (
+    UPDATE runs_run SET event_seq = event_seq + 1
+    WHERE id = %s AND sandbox_id = %s
+    RETURNING event_seq
+)
+INSERT INTO live_runevent (run_id, sandbox_id, seq, type, payload, created_at)
+SELECT %s, %s, bumped.event_seq, %s, %s::jsonb, clock_timestamp() FROM bumped
+RETURNING seq
+"""
+
+
+# One statement (one round trip, its own transaction) numbers and stores a round of events:
+# lock the runs in id order, add each run's count to its event_seq, insert the rows numbered
+# per run in the order given. The first parameter turns synchronous_commit off for the
+# statement's transaction (token-only rounds), or keeps the server's setting (NULL).
+_INSERT_MANY = """
+WITH cfg AS (
+    SELECT set_config('synchronous_commit',
+                      COALESCE(%s, current_setting('synchronous_commit')), true)
+),
+items AS (
+    SELECT t.run_id, t.sandbox_id, t.type, t.payload::jsonb AS payload, t.ord
+    FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) WITH ORDINALITY
+         AS t(run_id, sandbox_id, type, payload, ord)
+),
+counts AS (
+    SELECT run_id, sandbox_id, count(*) AS n FROM items GROUP BY run_id, sandbox_id
+),
+locked AS MATERIALIZED (
+    SELECT r.id FROM runs_run r
+    JOIN counts c ON c.run_id = r.id AND c.sandbox_id = r.sandbox_id
+    ORDER BY r.id FOR NO KEY UPDATE OF r
+),
+bumped AS (
+    UPDATE runs_run r SET event_seq = r.event_seq + c.n
+    FROM counts c, cfg
+    WHERE r.id = c.run_id AND r.sandbox_id = c.sandbox_id AND r.id IN (SELECT id FROM locked)
+    RETURNING r.id, r.sandbox_id, r.event_seq AS last, c.n
+)
+INSERT INTO live_runevent (run_id, sandbox_id, seq, type, payload, created_at)
+SELECT i.run_id, i.sandbox_id,
+       b.last - b.n + row_number() OVER (PARTITION BY i.run_id ORDER BY i.ord),
+       i.type, i.payload, clock_timestamp()
+FROM items i JOIN bumped b ON b.id = i.run_id AND b.sandbox_id = i.sandbox_id
+RETURNING run_id, sandbox_id, seq
+"""
 
 
 def run_group(run_id: int) -> str:
@@ -32,42 +104,220 @@ def sandbox_group(sandbox_id: int) -> str:
     return f"sandbox.{sandbox_id}"
 
 
-def _store(run_id: int, sandbox_id: int, type_: str, payload: dict) -> dict:
+def encode_payload(payload: dict) -> str:
+    return json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_text(*, run_id: int, seq: int, type: str, payload_json: str) -> str:
+    """The websocket JSON of one event: ``{"type", "run", "seq", ...payload}``."""
+    head = f'{{"type":{json.dumps(type)},"run":{int(run_id)},"seq":{int(seq)}'
+    return head + ("}" if payload_json == "{}" else "," + payload_json[1:])
+
+
+def stored_event_text(event) -> str:
+    """The websocket JSON of a stored :class:`RunEvent` (used when replaying)."""
+    return event_text(run_id=event.run_id, seq=event.seq, type=event.type,
+                      payload_json=encode_payload(event.payload))
+
+
+def _check(type_: str, payload: dict) -> str:
+    """Validate an event; return its payload as JSON."""
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown live event type {type_!r}")
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE runs_run SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq",
-                [run_id],
-            )
-            seq = cursor.fetchone()[0]
-        event = RunEvent.objects.create(run_id=run_id, sandbox_id=sandbox_id, seq=seq,
-                                        type=type_, payload=payload)
-    return event.as_message()
+    clash = RESERVED_KEYS & payload.keys()
+    if clash:
+        raise ValueError(f"payload keys {sorted(clash)} are reserved for the envelope")
+    return encode_payload(payload)
 
 
-async def _send(message: dict, sandbox_id: int) -> None:
+def _store(run_id: int, sandbox_id: int, type_: str, payload: dict) -> tuple[int, str]:
+    """Number and store one event in the current transaction; return (seq, websocket text)."""
+    payload_json = _check(type_, payload)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [run_id, sandbox_id, run_id, sandbox_id, type_, payload_json])
+        row = cursor.fetchone()
+    if row is None:
+        raise ValueError(f"run {run_id} does not exist in sandbox {sandbox_id}")
+    seq = row[0]
+    return seq, event_text(run_id=run_id, seq=seq, type=type_, payload_json=payload_json)
+
+
+def _store_many(items: list[tuple[int, int, str, str]]) -> list[tuple[int, str] | Exception]:
+    """Number and store several events in one statement and transaction (one commit for all).
+
+    Items are (run id, sandbox id, type, payload JSON); each run's events get
+    consecutive numbers in the order given. Runs are locked in ascending id
+    order, so that concurrent writers cannot deadlock. Call it outside any
+    transaction (the statement is its own).
+
+    A round of token frames only is committed without waiting for the disk
+    (``synchronous_commit off``): frames are the live preview of a turn whose
+    text is saved durably when it completes, and a flush to disk per round
+    (5-30 ms here) would hold every viewer back. Any other event makes the
+    round -- and every frame before it -- durable. Only a crash of PostgreSQL
+    itself can lose the last moment of frames, never an application crash.
+    """
+    durable = not all(item[2] == "token" for item in items)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_MANY, [
+            None if durable else "off",
+            [item[0] for item in items], [item[1] for item in items],
+            [item[2] for item in items], [item[3] for item in items]])
+        stored = cursor.fetchall()
+    seqs: dict[tuple[int, int], list[int]] = {}
+    for run_id, sandbox_id, seq in stored:
+        seqs.setdefault((run_id, sandbox_id), []).append(seq)
+    for numbers in seqs.values():
+        numbers.sort(reverse=True)
+    results: list[tuple[int, str] | Exception] = []
+    for run_id, sandbox_id, type_, payload_json in items:
+        numbers = seqs.get((run_id, sandbox_id))
+        if not numbers:
+            results.append(ValueError(f"run {run_id} does not exist in sandbox {sandbox_id}"))
+            continue
+        seq = numbers.pop()
+        results.append((seq, event_text(run_id=run_id, seq=seq, type=type_,
+                                        payload_json=payload_json)))
+    return results
+
+
+class _EventWriter:
+    """Per event loop: stores the events published meanwhile in one transaction per round.
+
+    A commit waits for the disk (a few milliseconds); storing one event per
+    commit would cap a process at a few hundred events a second. Events that
+    arrive while a round is being written go together in the next round (group
+    commit), so each waits for at most one round before its own.
+    """
+
+    def __init__(self):
+        self.queue: list[tuple[tuple, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def store(self, run_id: int, sandbox_id: int, type_: str, payload: dict
+                    ) -> tuple[int, str]:
+        payload_json = _check(type_, payload)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.append(((run_id, sandbox_id, type_, payload_json), future))
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue, []
+            items = [item for item, _future in batch]
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                try:
+                    results = await sync_to_async(_store_many)(items)
+                    break
+                except OperationalError as exc:  # a deadlock victim: the round rolled back
+                    if attempt == WRITE_ATTEMPTS:
+                        results = [exc] * len(batch)
+                    else:
+                        logger.warning("storing live events failed (%s); retrying", exc)
+                        await asyncio.sleep(0.01 * attempt)
+                except Exception as exc:  # handed to every publisher of the round
+                    results = [exc] * len(batch)
+                    break
+            for (_item, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
+_writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _writer() -> _EventWriter:
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = _EventWriter()
+    return writer
+
+
+class _SandboxBatches:
+    """Per event loop: the token frames waiting to go to each ``sandbox.<id>`` group."""
+
+    def __init__(self, layer, window: float):
+        self.layer = layer
+        self.window = window
+        self.pending: dict[int, list[list]] = {}
+        self.timers: dict[int, asyncio.TimerHandle] = {}
+        self.tasks: set[asyncio.Task] = set()
+
+    async def add(self, sandbox_id: int, item: list, *, urgent: bool) -> None:
+        self.pending.setdefault(sandbox_id, []).append(item)
+        if urgent:
+            await self.flush(sandbox_id)
+        elif sandbox_id not in self.timers:
+            loop = asyncio.get_running_loop()
+            self.timers[sandbox_id] = loop.call_later(self.window, self._flush_soon, sandbox_id)
+
+    def _flush_soon(self, sandbox_id: int) -> None:
+        task = asyncio.get_running_loop().create_task(self.flush(sandbox_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def flush(self, sandbox_id: int) -> None:
+        timer = self.timers.pop(sandbox_id, None)
+        if timer is not None:
+            timer.cancel()
+        items = self.pending.pop(sandbox_id, None)
+        if not items:
+            return
+        group = sandbox_group(sandbox_id)
+        await self.layer.group_send(group, {
+            "type": "live.batch", "group": group, "items": items,
+            "text": "[" + ",".join(item[2] for item in items) + "]",
+        })
+
+
+_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _batches_for_loop(layer) -> _SandboxBatches:
+    loop = asyncio.get_running_loop()
+    batches = _batches.get(loop)
+    if batches is None or batches.layer is not layer:
+        batches = _batches[loop] = _SandboxBatches(layer, BATCH_WINDOW)
+    return batches
+
+
+async def _send(run_id: int, sandbox_id: int, seq: int, type_: str, text: str, *,
+                urgent: bool) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    envelope = {"type": "live.event", "event": message}
-    await layer.group_send(run_group(message["run"]), envelope)
-    await layer.group_send(sandbox_group(sandbox_id), envelope)
+    group = run_group(run_id)
+    await layer.group_send(group, {"type": "live.event", "group": group, "run": run_id,
+                                   "seq": seq, "text": text})
+    await _batches_for_loop(layer).add(sandbox_id, [run_id, seq, text],
+                                       urgent=urgent or type_ != "token")
 
 
 async def apublish(*, run_id: int, sandbox_id: int, type: str, payload: dict) -> dict:
-    """Store and broadcast one event from async code; return the message sent."""
-    message = await sync_to_async(_store)(run_id, sandbox_id, type, payload)
-    await _send(message, sandbox_id)
-    return message
+    """Store and broadcast one event from async code; return the message sent.
+
+    Concurrent calls in one process share a transaction (see :class:`_EventWriter`);
+    each returns once its event is committed and sent.
+    """
+    seq, text = await _writer().store(run_id, sandbox_id, type, payload)
+    await _send(run_id, sandbox_id, seq, type, text, urgent=False)
+    return {"type": type, "run": run_id, "seq": seq, **payload}
 
 
 def publish(*, run_id: int, sandbox_id: int, type: str, payload: dict) -> dict:
     """Store one event from sync code and broadcast it once the transaction commits."""
-    message = _store(run_id, sandbox_id, type, payload)
-    transaction.on_commit(lambda: async_to_sync(_send)(message, sandbox_id))
-    return message
+    seq, text = _store(run_id, sandbox_id, type, payload)
+    transaction.on_commit(
+        lambda: async_to_sync(_send)(run_id, sandbox_id, seq, type, text, urgent=True))
+    return {"type": type, "run": run_id, "seq": seq, **payload}
 
 
 class TokenFrames:

@@ -8,7 +8,6 @@ because it compares two sessions of one run.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 from asgiref.sync import sync_to_async
@@ -26,10 +25,6 @@ async def retrieve(sandbox, question: str, k: int) -> list[dict]:
     from domains.knowledge import retrieve as kb_retrieve
 
     return await sync_to_async(kb_retrieve)(sandbox, question, k)
-
-
-def _present(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def embedder():
@@ -62,11 +57,9 @@ async def index_turn(turn: Turn) -> None:
 async def after_run(run: Run) -> None:
     """Work done once when a run completes: backdoor divergence, then rating items."""
     await sync_to_async(flag_backdoor_divergence)(run)
-    if not _present("sandbox.ratings.services"):
-        return
-    try:
-        from sandbox.ratings.services import rating_items_create_for_run
+    from sandbox.ratings.services import rating_items_create_for_run
 
+    try:
         await sync_to_async(rating_items_create_for_run)(run=run)
     except Exception:
         # The run itself is complete and saved; rating items can be created again

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from domains.models import DomainModel
 from sandbox.core.pages.access import sandbox_for
 from sandbox.core.roles import Cap, can
+from sandbox.live.models import Annotation
 from sandbox.runs import control, services
 from sandbox.runs.models import Alert, Run, Session, Turn
 from scenarios.models import Scenario
@@ -70,7 +71,8 @@ def run_detail(request, pk, run_pk):
     run = get_object_or_404(Run.objects.select_related("started_by", "halted_by"),
                             sandbox=sandbox, pk=run_pk)
     turns = Turn.objects.order_by("index").prefetch_related(
-        "checks", Prefetch("alerts", queryset=Alert.objects.select_related("check_result")))
+        "checks", Prefetch("alerts", queryset=Alert.objects.select_related("check_result")),
+        Prefetch("annotations", queryset=Annotation.objects.select_related("author")))
     sessions = Session.objects.filter(run=run).select_related("scenario", "model") \
         .prefetch_related(Prefetch("turns", queryset=turns)).order_by("scenario__scenario_id",
                                                                        "variant_id", "model")

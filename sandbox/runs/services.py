@@ -73,7 +73,8 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     clear message when the sandbox is not active (suspended by a regulator,
     draft, closed) or a quota is exhausted.
     """
-    sandbox = Sandbox.objects.select_for_update().get(pk=sandbox.pk)
+    # no_key: the live event writer holds key-share locks on the sandbox row (foreign keys).
+    sandbox = Sandbox.objects.select_for_update(no_key=True).get(pk=sandbox.pk)
     if sandbox.status == SandboxStatus.SUSPENDED:
         raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
                                  "runs until the suspension is lifted."))

@@ -86,3 +86,19 @@ def test_import_form_lists_every_error_with_its_line(signed_in, alice, sandbox_a
     assert 'id="import-errors"' in page
     assert "pasted.yaml:7" in page and "scenarios[0].turns[0].expect" in page
     assert not sandbox_a.packs.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operators_see_regulators_notes_on_the_transcript(signed_in, alice, rita, sandbox_a, pack,
+                                                          careful):
+    from sandbox.live.models import Annotation
+
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    for session in run.sessions.all():
+        run_sync(execute_session(session.pk))
+    turn = run.turns.order_by("id").first()
+    Annotation.objects.create(sandbox=sandbox_a, run=run, turn=turn, author=rita,
+                              note="<b>Escalation too slow</b>", severity="high")
+    page = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/runs/{run.pk}/").content.decode()
+    assert "&lt;b&gt;Escalation too slow&lt;/b&gt;" in page
+    assert "rita" in page and "data-annotation=" in page

@@ -50,6 +50,10 @@ class Command(BaseCommand):
     async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int):
         config = uvicorn.Config("sandbox.asgi:application", host=host, port=port,
                                 lifespan="off", log_level="info", ws="websockets-sansio",
+                                # Browsers ask for per-message compression; compressing every
+                                # frame for every viewer costs more CPU than it saves on loopback
+                                # and LAN links (measured: 14% of server samples at 200 viewers).
+                                ws_per_message_deflate=False,
                                 proxy_headers=settings.SECURE_HTTPS)
         server = _Server(config)
         stop = asyncio.Event()
