@@ -48,5 +48,5 @@ lint: deps
 	$(VENV)/bin/ruff check .
 
 messages: deps
-	cd sandbox && ../$(PY) ../manage.py makemessages -l zh_Hans --ignore 'static/*'
+	$(PY) manage.py makemessages -l zh_Hans --ignore ".venv/*" --ignore "var/*" --ignore "tests/*" --ignore "docs/*"
 	$(PY) manage.py compilemessages -l zh_Hans
