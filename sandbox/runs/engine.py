@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -157,6 +157,8 @@ async def execute_session(session_id: int) -> None:
         history, position, index = await _resume_point(session)
         spec = session.spec
         system = _system_messages(spec)
+        session.judge = await hooks.judge_for(session.sandbox)
+        background: set[asyncio.Task] = set()
         final = RunStatus.COMPLETED
         while True:
             turn = next_turn(spec, history, position)
@@ -171,13 +173,16 @@ async def execute_session(session_id: int) -> None:
                 break
             played = await _play_turn(session, spec, system, history, turn, index, watch)
             saved = await _save(session, played)
-            await _announce(session, saved, played)
+            await _announce(session, saved, played, background)
             if played.status in (TurnStatus.HALTED, TurnStatus.CANCELLED):
                 final = played.status
                 break
             history += [{"role": "user", "content": played.user},
                         {"role": "assistant", "content": played.answer}]
             position, index = played.position, index + 1
+    if background:
+        # Answers are indexed for similarity search off the turn's critical path.
+        await asyncio.gather(*background, return_exceptions=True)
     await _finish_session(session, final)
 
 
@@ -274,7 +279,7 @@ async def _play_turn(session, spec, system, history, turn, index, watch) -> Play
     await frames.close()
     if played.status == TurnStatus.COMPLETED:
         ctx = CheckContext(vertical=spec.get("vertical"), embed=hooks.embedder(),
-                           judge=await hooks.judge_for(session.sandbox),
+                           judge=session.judge,
                            history=[*history, {"role": "user", "content": user}])
         played.checks = await run_checks(effective_checks(spec, turn), answer=played.answer,
                                          turn=turn, scenario=spec, ctx=ctx)
@@ -316,16 +321,21 @@ def _save(session: Session, played: Played) -> Turn:
             })
         if not created:
             return turn
+        turn.saved_alerts = []
         for result in played.checks or []:
             record = CheckResult.objects.create(
                 turn=turn, check_name=result.check, passed=result.passed, score=result.score,
                 severity=result.severity or "", alert=result.alert, evidence=result.evidence)
             if result.alert:
-                Alert.objects.create(sandbox_id=session.sandbox_id, run_id=session.run_id,
-                                     turn=turn, check_result=record, severity=result.severity,
-                                     message=_alert_message(result))
-        Run.objects.filter(pk=session.run_id).update(turns_done=F("turns_done") + 1,
-                                                      tokens_used=F("tokens_used") + tokens)
+                turn.saved_alerts.append(Alert.objects.create(
+                    sandbox_id=session.sandbox_id, run_id=session.run_id, turn=turn,
+                    check_result=record, severity=result.severity,
+                    message=_alert_message(result)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE runs_run SET turns_done = turns_done + 1, tokens_used = tokens_used + %s"
+                " WHERE id = %s RETURNING turns_done, turns_total", [tokens, session.run_id])
+            turn.run_progress = cursor.fetchone()
         Session.objects.filter(pk=session.pk).update(tokens_used=F("tokens_used") + tokens)
         Sandbox.objects.filter(pk=session.sandbox_id).update(
             tokens_used=F("tokens_used") + tokens)
@@ -341,7 +351,8 @@ def _alert_message(result) -> str:
     return f"{result.check} failed" + (f": {detail}" if detail else "")
 
 
-async def _announce(session: Session, turn: Turn, played: Played) -> None:
+async def _announce(session: Session, turn: Turn, played: Played,
+                    background: set[asyncio.Task]) -> None:
     """Publish the saved turn, its alerts and the run's progress."""
     checks = [c.to_dict() for c in played.checks or []]
     await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="turn.completed",
@@ -349,18 +360,21 @@ async def _announce(session: Session, turn: Turn, played: Played) -> None:
                             "status": turn.status, "error": turn.error,
                             "assistant_message": turn.assistant_message,
                             "latency_ms": turn.latency_ms, "checks": checks})
-    async for alert in Alert.objects.filter(turn=turn).select_related("check_result"):
+    for alert in getattr(turn, "saved_alerts", []):
         await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="alert",
                        payload={"session": session.pk, "turn": turn.index, "alert": alert.pk,
                                 "severity": alert.severity,
                                 "check": alert.check_result.check_name,
                                 "message": alert.message,
                                 "evidence": alert.check_result.evidence})
-    run = await Run.objects.only("turns_done", "turns_total").aget(pk=session.run_id)
-    await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="run.progress",
-                   payload={"done": run.turns_done, "total": run.turns_total})
+    done, total = getattr(turn, "run_progress", (None, None))
+    if done is not None:
+        await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id,
+                       type="run.progress", payload={"done": done, "total": total})
     if turn.status == TurnStatus.COMPLETED:
-        await hooks.index_turn(turn)
+        task = asyncio.create_task(hooks.index_turn(turn))
+        background.add(task)
+        task.add_done_callback(background.discard)
 
 
 async def _fail_session(session: Session, error: str) -> None:

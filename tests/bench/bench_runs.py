@@ -149,12 +149,29 @@ async def through_platform(base_url: str) -> float:
         install_signal_handlers=False, concurrency=RUNS + 4, fetch_job_polling_interval=0.1))
     try:
         await asyncio.sleep(0.5)  # the worker is listening before the clock starts
+        from django.utils import timezone
+
+        run_start_wall = timezone.now()
         started = time.perf_counter()
         run_ids = await start_all(user, sandbox, model, scenarios)
+        print(f"starting the 20 runs took {time.perf_counter() - started:.2f} s")
         while await Run.objects.filter(pk__in=run_ids, status__in=["queued", "running"]
                                        ).aexists():
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
+        from sandbox.runs.models import Turn
+
+        first = await Turn.objects.filter(run_id__in=run_ids, index=0).order_by(
+            "started_at").values_list("started_at", flat=True).afirst()
+        last_done = await Turn.objects.filter(run_id__in=run_ids).order_by(
+            "-completed_at").values_list("completed_at", flat=True).afirst()
+        gaps = [t async for t in Turn.objects.filter(run_id__in=run_ids).values_list(
+            "started_at", "completed_at", "latency_ms")]
+        overhead = [((c - s).total_seconds() * 1000 - (lat or 0)) for s, c, lat in gaps]
+        print(f"first turn started {(first - run_start_wall).total_seconds():.2f} s after the "
+              f"start; last turn ended {(last_done - first).total_seconds():.2f} s later; "
+              f"per-turn time outside the model call: median "
+              f"{sorted(overhead)[len(overhead) // 2]:.0f} ms")
         statuses = [s async for s in Run.objects.filter(pk__in=run_ids).values_list(
             "status", flat=True)]
         if set(statuses) != {"completed"}:
