@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 # Attempts to store a round of events when the database picks it as a deadlock victim.
 WRITE_ATTEMPTS = 3
 # Seconds a process holds a sandbox's token frames before sending them as one batch.
-BATCH_WINDOW = 0.04
+BATCH_WINDOW = 0.015  # 0.04 gave sandbox viewers p99 127 ms; 0.015 gives 97 ms (bench_live)
 
 _INSERT = """
 WITH bumped AS (
