@@ -61,7 +61,13 @@ def test_an_expert_rates_three_items_and_a_pair_with_the_keyboard_alone(page, me
         for _ in range(objectives):
             page.keyboard.press("5" if kind == "pair" else "1")
         page.keyboard.press("n")
-        page.wait_for_url("**/rate/?saved=*")
+        # Wait for the next page itself: after the first save the URL already matches
+        # "?saved=", so waiting on the URL alone can return before this save navigates.
+        page.wait_for_function(
+            "(id) => { const f = document.querySelector('#rating-form');"
+            " return location.search.includes('saved=') && (!f || f.dataset.item !== id); }",
+            arg=item_id)
+        page.wait_for_load_state()
         kinds.append(kind)
         assert page.locator("#rating-form").count() == 0 or \
             page.locator("#rating-form").get_attribute("data-item") != item_id
