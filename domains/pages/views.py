@@ -13,15 +13,8 @@ from domains.embeddings import EmbeddingError
 from domains.models import DomainModel, KnowledgeDocument
 from domains.pages.forms import DocumentPasteForm, DocumentUploadForm, DomainModelForm, SearchForm
 from sandbox.core.pages.access import sandbox_for
+from sandbox.core.pages.errors import apply_to_form
 from sandbox.core.roles import Cap, can
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -45,7 +38,7 @@ def _model_form(request, sandbox, model=None):
             else:
                 services.domain_model_update(model=model, actor=request.user, **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, _("Model saved."))
             return redirect("domain-models", sandbox.pk)
@@ -118,7 +111,7 @@ def document_list(request, pk):
                     fields["title"] = form.cleaned_data["title"]
                 document = knowledge.document_add(sandbox=sandbox, actor=request.user, **fields)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_to_form(form, exc)
             except EmbeddingError as exc:
                 form.add_error(None, _("The embedding provider failed: %(error)s")
                                % {"error": exc})

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from domains.models import DomainModel
 from sandbox.core.pages.access import sandbox_for
+from sandbox.core.pages.errors import flash_errors
 from sandbox.core.roles import Cap, can
 from sandbox.live import services
 from sandbox.live.models import Annotation
@@ -137,9 +138,7 @@ def run_halt(request, pk, run_pk):
         reason = services.halt_reason(request.POST.get("reason"))
         run_stop(run=run, status=RunStatus.HALTED, actor=request.user, reason=reason)
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                messages.error(request, f"{_('Reason')}: {error}" if field == "reason" else error)
+        flash_errors(request, exc, {"reason": _("Reason")})
     except RunAlreadyFinished:
         messages.error(request, _("Run %(id)s has already finished.") % {"id": run.pk})
     else:
@@ -156,9 +155,7 @@ def suspend(request, pk):
         _sandbox, halted = services.sandbox_suspend(sandbox=sandbox, actor=request.user,
                                                     reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                messages.error(request, f"{_('Reason')}: {error}" if field == "reason" else error)
+        flash_errors(request, exc, {"reason": _("Reason")})
     else:
         messages.success(request, _("Testing suspended; %(count)s runs halted.")
                          % {"count": len(halted)})
@@ -173,8 +170,7 @@ def lift(request, pk):
         services.sandbox_lift_suspension(sandbox=sandbox, actor=request.user,
                                          reason=request.POST.get("reason", ""))
     except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Suspension lifted; the sandbox is active again."))
     return redirect("live-dashboard", pk)
@@ -195,9 +191,7 @@ def annotate(request, pk, run_pk):
                                 note=request.POST.get("note", ""),
                                 severity=request.POST.get("severity", Severity.INFO))
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                messages.error(request, f"{labels.get(field, field)}: {error}")
+        flash_errors(request, exc, labels)
     else:
         messages.success(request, _("Annotation saved."))
     return redirect("live-run", pk, run.pk)

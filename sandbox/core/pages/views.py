@@ -10,16 +10,9 @@ from django.views.decorators.http import require_POST
 from sandbox.core import services
 from sandbox.core.models import Membership, Sandbox
 from sandbox.core.pages.access import sandbox_for
+from sandbox.core.pages.errors import apply_to_form, flash_errors
 from sandbox.core.pages.forms import MemberAddForm, MemberRoleForm, SandboxForm
 from sandbox.core.roles import Cap, can
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -57,7 +50,7 @@ def sandbox_create(request):
         try:
             sandbox = services.sandbox_create(created_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, _("Sandbox created."))
             return redirect(sandbox)
@@ -73,7 +66,7 @@ def sandbox_edit(request, pk):
         try:
             services.sandbox_update(sandbox=sandbox, actor=request.user, **fields)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_to_form(form, exc)
         else:
             messages.success(request, _("Sandbox saved."))
             return redirect(sandbox)
@@ -89,9 +82,7 @@ def member_add(request, pk):
         try:
             services.membership_add(sandbox=sandbox, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for errors in exc.message_dict.values():
-                for error in errors:
-                    messages.error(request, error)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Member added."))
     else:
@@ -112,8 +103,7 @@ def member_role(request, pk, member_pk):
             services.membership_update(membership=membership, actor=request.user,
                                        role=form.cleaned_data["role"])
         except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
+            flash_errors(request, exc)
         else:
             messages.success(request, _("Role changed."))
     return redirect(sandbox)
@@ -127,8 +117,7 @@ def member_remove(request, pk, member_pk):
     try:
         services.membership_remove(membership=membership, actor=request.user)
     except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
+        flash_errors(request, exc)
     else:
         messages.success(request, _("Member removed."))
     return redirect(sandbox)
