@@ -2,10 +2,15 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from sandbox.core.asgi_handler import SyncChainASGIHandler  # noqa: E402
+
+# Django's ASGIHandler, with the middleware chain run in one thread (see the module).
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

@@ -126,6 +126,16 @@ def _databases() -> dict:
         # A Unix-socket URL (postgresql://user@/db?host=/path): HOST is where procrastinate's
         # worker connector (and libpq tools) look for it.
         config["HOST"] = config["OPTIONS"].pop("host")
+    if os.environ.get("DATABASE_POOL", "1") != "0":
+        # Under ASGI each request runs in a thread of its own, so persistent connections do
+        # not apply; without a pool every request would start a PostgreSQL backend (a fork,
+        # several ms of CPU). Django's advice for ASGI is psycopg's pool: a connection is
+        # borrowed for the request and handed back at its end (`make bench`:
+        # tests/bench/bench_ratings_next.py measures both). DATABASE_POOL=0 turns it off,
+        # e.g. behind PgBouncer.
+        config["OPTIONS"]["pool"] = {
+            "min_size": 2, "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "30")),
+            "timeout": 20}
     # One test database per test process, so that parallel test runs never collide.
     config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME")
                       or f"test_{config['NAME']}_{os.getpid()}"}

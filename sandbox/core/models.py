@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -31,8 +30,9 @@ class SandboxQuerySet(models.QuerySet):
         """
         if user is None or not user.is_authenticated:
             return self.none()
-        role = Membership.objects.filter(sandbox=OuterRef("pk"), user=user).values("role")[:1]
-        return self.filter(memberships__user=user).annotate(my_role=Subquery(role)).distinct()
+        # One membership per (sandbox, user) (a unique constraint), so the join yields each
+        # sandbox once and its role with it: no DISTINCT, no subquery.
+        return self.filter(memberships__user=user).annotate(my_role=models.F("memberships__role"))
 
     def with_capability(self, user, cap: Cap):
         """Sandboxes in which ``user`` holds ``cap`` (results widen for experts after release)."""

@@ -14,8 +14,6 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +22,6 @@ from sandbox.core.models import Sandbox
 from sandbox.ratings.models import (
     Assignment,
     AssignmentStatus,
-    ItemStatus,
     RatingConfig,
     RatingItem,
 )
@@ -32,16 +29,6 @@ from sandbox.ratings.services.values import parse_uuid
 
 # How many locked-then-full candidates to step over before giving up on one request.
 _MAX_TRIES = 8
-
-
-def _holders(now):
-    """Subquery: places taken on the outer item (submitted, or leased and unexpired)."""
-    return Coalesce(Subquery(
-        Assignment.objects.filter(item=OuterRef("pk"))
-        .filter(Q(status=AssignmentStatus.SUBMITTED)
-                | Q(status=AssignmentStatus.LEASED, expires_at__gt=now))
-        .order_by().values("item").annotate(n=Count("pk")).values("n")[:1],
-        output_field=IntegerField()), 0)
 
 
 def item_has_room(item: RatingItem, *, now, other_than=None) -> bool:
@@ -64,6 +51,60 @@ def _renew(assignment: Assignment, *, now, minutes: int) -> Assignment:
     assignment.expires_at = now + timedelta(minutes=minutes)
     assignment.save(update_fields=["leased_at", "expires_at"])
     return assignment
+
+
+# The queue's two hot statements, in SQL: an expert asks for an item every few seconds, and
+# the ORM's compilation of these (subqueries, row locks) cost more than PostgreSQL's work.
+# "Holding" = submitted, or leased and unexpired (AssignmentQuerySet.holding).
+_HOLDERS = """(SELECT count(*) FROM {assignment} h WHERE h.item_id = {of} AND
+               (h.status = 'submitted' OR (h.status = 'leased' AND h.expires_at > %(now)s)))"""
+
+_PICK = """
+SELECT i.* FROM {item} i
+ WHERE i.sandbox_id = %(sandbox)s AND i.status = 'open' AND NOT i.is_gold AND NOT i.excluded
+   AND NOT EXISTS (SELECT 1 FROM {assignment} m WHERE m.item_id = i.id
+                                                  AND m.expert_id = %(expert)s)
+   AND {holders} < i.needed
+   AND i.id <> ALL(%(skipped)s)
+ ORDER BY i.ratings_count DESC, i.order_key
+ LIMIT 1 FOR UPDATE OF i {wait}"""
+
+# Recounts the places under the item's row lock (a new statement sees every lease committed
+# by whoever held the lock before) and leases only when one is free.
+_LEASE = """
+INSERT INTO {assignment} (item_id, expert_id, sandbox_id, status, leased_at, expires_at,
+                          skip_reason)
+SELECT %(item)s, %(expert)s, %(sandbox)s, 'leased', %(now)s, %(expires)s, ''
+ WHERE {holders} < %(needed)s
+RETURNING id"""
+
+
+def _sql(template: str, **extra) -> str:
+    tables = {"item": RatingItem._meta.db_table, "assignment": Assignment._meta.db_table}
+    return template.format(**tables, **extra)
+
+
+def _pick(*, sandbox, expert, now, skipped: list, wait: bool) -> RatingItem | None:
+    """Lock and return the open item with the most ratings (then by ``order_key``) that
+    ``expert`` never held and that seemed to have a free place; skip items locked by a
+    concurrent lease unless ``wait``."""
+    sql = _sql(_PICK, holders=_sql(_HOLDERS, of="i.id"), wait="" if wait else "SKIP LOCKED")
+    found = list(RatingItem.objects.raw(sql, {"sandbox": sandbox.pk, "expert": expert.pk,
+                                              "now": now, "skipped": skipped}))
+    return found[0] if found else None
+
+
+def _lease_if_room(item: RatingItem, expert, *, now, minutes: int) -> Assignment | None:
+    expires = now + timedelta(minutes=minutes)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_LEASE, holders=_sql(_HOLDERS, of="%(item)s")),
+                       {"item": item.pk, "expert": expert.pk, "sandbox": item.sandbox_id,
+                        "now": now, "expires": expires, "needed": item.needed})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Assignment(id=row[0], item=item, expert=expert, sandbox_id=item.sandbox_id,
+                      status=AssignmentStatus.LEASED, leased_at=now, expires_at=expires)
 
 
 @transaction.atomic
@@ -103,21 +144,18 @@ def assignment_next(*, sandbox: Sandbox, expert) -> Assignment | None:
         if gold is not None:
             return _lease(gold, expert, now=now, minutes=config.lease_minutes)
 
-    candidates = (RatingItem.objects.filter(sandbox=sandbox).assignable_to(expert)
-                  .annotate(taken=_holders(now)).filter(taken__lt=F("needed"))
-                  .order_by("-ratings_count", "order_key"))
     skipped: list = []
     for _try in range(_MAX_TRIES):
-        remaining = candidates.exclude(pk__in=skipped)
-        item = remaining.select_for_update(skip_locked=True, of=("self",)).first()
+        item = _pick(sandbox=sandbox, expert=expert, now=now, skipped=skipped, wait=False)
         if item is None:
             # Every candidate is locked by a concurrent lease: wait for one rather than
             # answer "nothing left" while places may remain.
-            item = remaining.select_for_update(of=("self",)).first()
+            item = _pick(sandbox=sandbox, expert=expert, now=now, skipped=skipped, wait=True)
         if item is None:
             return None
-        if item_has_room(item, now=now):  # recounted under the lock
-            return _lease(item, expert, now=now, minutes=config.lease_minutes)
+        lease = _lease_if_room(item, expert, now=now, minutes=config.lease_minutes)
+        if lease is not None:
+            return lease
         skipped.append(item.pk)
     return None
 
@@ -156,10 +194,17 @@ def queue_progress(*, sandbox: Sandbox, expert) -> Progress:
     ``remaining`` counts open items (gold ones left out) that the expert never held; some
     of them may fill up with other experts' ratings before this expert reaches them.
     """
-    mine = Assignment.objects.filter(sandbox=sandbox, expert=expert).aggregate(
-        done=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
-        held_open=Count("pk", filter=Q(item__status=ItemStatus.OPEN, item__is_gold=False,
-                                       item__excluded=False)))
-    open_items = RatingItem.objects.filter(sandbox=sandbox, status=ItemStatus.OPEN,
-                                           is_gold=False, excluded=False).count()
-    return Progress(done=mine["done"], remaining=open_items - mine["held_open"])
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(_PROGRESS), {"sandbox": sandbox.pk, "expert": expert.pk})
+        done, remaining = cursor.fetchone()
+    return Progress(done=done, remaining=remaining)
+
+
+_PROGRESS = """
+SELECT (SELECT count(*) FROM {assignment}
+         WHERE sandbox_id = %(sandbox)s AND expert_id = %(expert)s AND status = 'submitted'),
+       (SELECT count(*) FROM {item} i
+         WHERE i.sandbox_id = %(sandbox)s AND i.status = 'open' AND NOT i.is_gold
+           AND NOT i.excluded
+           AND NOT EXISTS (SELECT 1 FROM {assignment} m WHERE m.item_id = i.id
+                                                          AND m.expert_id = %(expert)s))"""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -70,7 +69,7 @@ def item_agreement(item: RatingItem, rubric: Rubric) -> dict[str, float]:
     return result
 
 
-def item_refresh_status(item: RatingItem, rubric: Rubric) -> str:
+def item_refresh_status(item: RatingItem, rubric: Rubric, *, also_save=()) -> str:
     """Set ``item.status`` from its ratings (the row must be locked); return the status.
 
     Open while it has fewer than ``needed`` current ratings; then "adjudication" when the
@@ -87,9 +86,12 @@ def item_refresh_status(item: RatingItem, rubric: Rubric) -> str:
         floor = RatingConfig.of(item.sandbox).agreement_floor
         low = [k for k, a in item_agreement(item, rubric).items() if a < floor - 1e-9]
         status = ItemStatus.ADJUDICATION if low else ItemStatus.COMPLETE
+    changed = list(also_save)
     if status != item.status:
         item.status = status
-        item.save(update_fields=["status"])
+        changed.append("status")
+    if changed:  # one UPDATE for the status and whatever the caller changed
+        item.save(update_fields=changed)
     return status
 
 
@@ -104,13 +106,16 @@ def rating_submit(*, sandbox: Sandbox, rater, item_id, values, rationale="", fla
     someone else, when a value is off its scale, or when rating is closed. The rating
     commits before the call returns: a crash afterwards loses nothing.
     """
-    _closed_if_released(sandbox)
-    item = (RatingItem.objects.select_for_update()
-            .filter(sandbox=sandbox, pk=parse_uuid(item_id)).first())
-    assignment = (Assignment.objects.select_for_update().filter(item=item, expert=rater).first()
-                  if item is not None else None)
+    # The rater's assignment and its item, both locked, in one query; none while the
+    # sandbox's results are released (re-read here, under the transaction).
+    assignment = (Assignment.objects.select_for_update(of=("self", "item"))
+                  .select_related("item")
+                  .filter(item__sandbox=sandbox, item_id=parse_uuid(item_id), expert=rater,
+                          item__sandbox__results_released=False).first())
     if assignment is None:
+        _closed_if_released(sandbox)
         raise ValidationError({"item": [_("This item is not leased to you.")]})
+    item = assignment.item
     if assignment.status == AssignmentStatus.SUBMITTED:
         raise ValidationError({"item": [_("You have already rated this item. To change your "
                                           "rating, edit it: that keeps the earlier version.")]})
@@ -132,9 +137,9 @@ def rating_submit(*, sandbox: Sandbox, rater, item_id, values, rationale="", fla
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.finished_at = now
     assignment.save(update_fields=["status", "finished_at"])
-    RatingItem.objects.filter(pk=item.pk).update(ratings_count=F("ratings_count") + 1)
-    item.refresh_from_db(fields=["ratings_count"])
-    item_refresh_status(item, rubric)
+    # The item's row is locked (above), so its count cannot move under us.
+    item.ratings_count += 1
+    item_refresh_status(item, rubric, also_save=["ratings_count"])
     audit_record(sandbox=sandbox, actor=rater, action="rating.submit", target=item,
                  payload={"rating": str(rating.pk), "version": 1,
                           "rubric_version": rubric.version})

@@ -48,8 +48,13 @@ class Command(BaseCommand):
         asyncio.run(self._serve(host, port, with_worker, concurrency))
 
     async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int):
+        # uvicorn logs at the platform's LOG_LEVEL; its access log (a line per request)
+        # only when that level is INFO or more verbose.
+        level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
         config = uvicorn.Config("sandbox.asgi:application", host=host, port=port,
-                                lifespan="off", log_level="info", ws="websockets-sansio",
+                                lifespan="off", log_level=level.lower(),
+                                access_log=logging.getLogger().isEnabledFor(logging.INFO),
+                                ws="websockets-sansio",
                                 # Browsers ask for per-message compression; compressing every
                                 # frame for every viewer costs more CPU than it saves on loopback
                                 # and LAN links (measured: 14% of server samples at 200 viewers).
