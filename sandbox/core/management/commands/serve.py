@@ -17,6 +17,7 @@ import os
 import signal
 
 import uvicorn
+import uvloop
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -45,7 +46,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, no_worker, concurrency, **options):
         with_worker = settings.SANDBOX_INPROCESS_WORKER and not no_worker
-        asyncio.run(self._serve(host, port, with_worker, concurrency))
+        # uvloop, as uvicorn itself would pick: this command owns the event loop, so uvicorn's
+        # own loop setup never runs. It carries the websockets, the HTTP requests and the
+        # in-process worker.
+        asyncio.run(self._serve(host, port, with_worker, concurrency),
+                    loop_factory=uvloop.new_event_loop)
 
     async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int):
         # uvicorn logs at the platform's LOG_LEVEL; its access log (a line per request)
