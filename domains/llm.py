@@ -13,11 +13,13 @@ untrusted text: this module returns it as data and never interprets it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import ssl
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,12 +127,14 @@ def count_tokens(text: str) -> int:
     return len(_pieces(text))
 
 
-def chat_model(model, *, http_async_client=None) -> BaseChatModel:
+def chat_model(model, *, http_async_client=None, http_client=None) -> BaseChatModel:
     """Build the LangChain chat model for a :class:`~domains.models.DomainModel`.
 
     Pass ``http_async_client`` (an ``httpx.AsyncClient`` the caller closes) for
     OpenAI-compatible endpoints: langchain-openai otherwise shares one client
     per process, which breaks when calls come from different event loops.
+    ``http_client`` (sync) is only used for sync calls; without it
+    langchain-openai builds one per endpoint and timeout.
     """
     if model.provider == "scripted":
         return ScriptedChatModel(script=model.script or {})
@@ -142,7 +146,7 @@ def chat_model(model, *, http_async_client=None) -> BaseChatModel:
             base_url=model.base_url or None, model=model.model_name,
             api_key=api_key or "not-needed", temperature=model.temperature,
             max_tokens=model.max_tokens, timeout=model.timeout_seconds, max_retries=0,
-            stream_usage=True, http_async_client=http_async_client,
+            stream_usage=True, http_async_client=http_async_client, http_client=http_client,
         )
     if model.provider == "ollama":
         from langchain_ollama import ChatOllama
@@ -196,12 +200,53 @@ async def astream_reply(model, messages: list[dict],
     The whole reply must arrive within ``model.timeout_seconds``. Raises
     :class:`ModelCallError` with the partial text in ``.partial``.
     """
-    lc_model = chat_model(model, http_async_client=_http_client())
-    return await _astream_reply(lc_model, model, messages, on_delta, retry_delays)
+    return await _astream_reply(_loop_chat_model(model), model, messages, on_delta,
+                                retry_delays)
 
 
 _clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _ssl_context: ssl.SSLContext | None = None
+_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+MODELS_PER_LOOP = 32  # chat models kept per event loop (least recently used dropped)
+
+
+def _loop_chat_model(model) -> BaseChatModel:
+    """The LangChain chat model for ``model``, reused by calls in this event loop.
+
+    Building a ``ChatOpenAI`` validates its settings and builds two OpenAI
+    clients: about 2 ms of CPU, paid on every turn of every session when built
+    per call. It holds no state of a conversation, so one serves every call of
+    a loop (its HTTP client is the loop's, see :func:`_http_client`). The key
+    is everything the chat model is built from, the API key's digest included,
+    so an edited model or a rotated key gets a new one.
+    """
+    key = _chat_model_key(model)
+    if key is None:
+        return chat_model(model, http_async_client=_http_client(),
+                          http_client=_sync_http_client())
+    loop = asyncio.get_running_loop()
+    cache = _models.get(loop)
+    if cache is None:
+        cache = _models[loop] = OrderedDict()
+    lc_model = cache.get(key)
+    if lc_model is None or _clients.get(loop) is not getattr(lc_model, "http_async_client",
+                                                             None):
+        lc_model = cache[key] = chat_model(model, http_async_client=_http_client(),
+                                           http_client=_sync_http_client())
+        while len(cache) > MODELS_PER_LOOP:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return lc_model
+
+
+def _chat_model_key(model) -> tuple | None:
+    """What :func:`chat_model` builds an OpenAI-compatible model from; None for other
+    providers (cheap to build, or not bound to the loop's HTTP client)."""
+    if model.provider != "openai":
+        return None
+    api_key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
+    return (model.base_url, model.model_name, model.temperature, model.max_tokens,
+            model.timeout_seconds, hashlib.sha256(api_key.encode()).hexdigest())
 
 
 def _http_client() -> httpx.AsyncClient:
@@ -211,17 +256,33 @@ def _http_client() -> httpx.AsyncClient:
     bundle) and a new connection; an httpx client cannot outlive its event
     loop, hence one per loop. Timeouts are set per model on the chat model.
     """
-    global _ssl_context
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
-        if _ssl_context is None:
-            _ssl_context = ssl.create_default_context()
-        client = httpx.AsyncClient(verify=_ssl_context, timeout=None,
+        client = httpx.AsyncClient(verify=_tls_context(), timeout=None,
                                    limits=httpx.Limits(max_connections=200,
                                                        max_keepalive_connections=50))
         _clients[loop] = client
     return client
+
+
+_sync_client: httpx.Client | None = None
+
+
+def _sync_http_client() -> httpx.Client:
+    """The sync client handed to the chat models built here (they stream through the
+    loop's async client; a sync one of their own would load the CA bundle again)."""
+    global _sync_client
+    if _sync_client is None:
+        _sync_client = httpx.Client(verify=_tls_context(), timeout=None)
+    return _sync_client
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context()
+    return _ssl_context
 
 
 async def _astream_reply(lc_model, model, messages, on_delta, retry_delays) -> Reply:

@@ -1,12 +1,14 @@
 """The one module that builds live messages and sends them to the channel layer.
 
 Every run event (``run.*``, ``turn.*``, ``token``, ``alert``, ``annotation``)
-goes through :func:`apublish` (async code) or :func:`publish` (sync code). A
-message is first stored as a :class:`~sandbox.live.models.RunEvent` with the
-run's next sequence number (``Run.event_seq``), then sent -- after the
-surrounding transaction commits, so a viewer never sees an event that rolled
-back. Events published at the same moment in one process are stored together,
-one statement and one commit per round (group commit, :class:`_EventWriter`).
+goes through :func:`apublish` or :func:`publish_soon` (async code) or
+:func:`publish` (sync code). A message is first stored as a
+:class:`~sandbox.live.models.RunEvent` with the run's next sequence number
+(``Run.event_seq``), then sent -- after the surrounding transaction commits,
+so a viewer never sees an event that rolled back. Events published at the same
+moment in one process are stored together, one statement and one commit per
+round (group commit, :class:`_EventWriter`), in the order they were queued,
+and sent in that order.
 
 Two channel-layer groups carry it:
 
@@ -29,10 +31,12 @@ import json
 import logging
 import weakref
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, transaction
+
+from sandbox.dbthreads import db_writer
 
 EVENT_TYPES = frozenset({
     "run.started", "run.progress", "run.completed", "run.halted",
@@ -188,29 +192,39 @@ class _EventWriter:
     commit would cap a process at a few hundred events a second. Events that
     arrive while a round is being written go together in the next round (group
     commit), so each waits for at most one round before its own.
+
+    Events are numbered in the order they were queued (:meth:`submit` is
+    synchronous, so the order of calls is the order of numbers) and sent to
+    the channel layer in that order, each round after the one before, while
+    the next round is being stored; a publisher is told once its event is
+    stored and sent. The statement runs in a database thread of its own
+    (``sandbox.dbthreads.db_writer``): a round never waits behind other
+    database work of the process (turn saves, a run's rating items).
     """
 
     def __init__(self):
         self.queue: list[tuple[tuple, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
+        self.delivering: asyncio.Task | None = None  # the last round's sending
 
-    async def store(self, run_id: int, sandbox_id: int, type_: str, payload: dict
-                    ) -> tuple[int, str]:
+    def submit(self, run_id: int, sandbox_id: int, type_: str, payload: dict) -> asyncio.Future:
+        """Queue one event; the future gives its sequence number once it is stored and sent."""
         payload_json = _check(type_, payload)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self.queue.append(((run_id, sandbox_id, type_, payload_json), future))
         if self.task is None or self.task.done():
             self.task = loop.create_task(self._drain())
-        return await future
+        return future
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self.queue:
             batch, self.queue = self.queue, []
             items = [item for item, _future in batch]
             for attempt in range(1, WRITE_ATTEMPTS + 1):
                 try:
-                    results = await sync_to_async(_store_many)(items)
+                    results = await _store_many_in_thread(items)
                     break
                 except OperationalError as exc:  # a deadlock victim: the round rolled back
                     if attempt == WRITE_ATTEMPTS:
@@ -221,13 +235,33 @@ class _EventWriter:
                 except Exception as exc:  # handed to every publisher of the round
                     results = [exc] * len(batch)
                     break
-            for (_item, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, Exception):
-                    future.set_exception(result)
+            # The next round is stored while this one is sent (after the one before it).
+            self.delivering = loop.create_task(self._deliver(batch, results, self.delivering))
+
+    @staticmethod
+    async def _deliver(batch, results, previous: asyncio.Task | None) -> None:
+        """Send a stored round in order, then tell its publishers (never raises)."""
+        if previous is not None:
+            await asyncio.wait({previous})
+        for ((run_id, sandbox_id, type_, _payload), future), result in zip(
+                batch, results, strict=True):
+            if not isinstance(result, Exception):
+                seq, text = result
+                try:
+                    await _send(run_id, sandbox_id, seq, type_, text, urgent=False)
+                except Exception as exc:  # the event is stored; a viewer can fetch it
+                    result = exc
                 else:
-                    future.set_result(result)
+                    result = seq
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+
+_store_many_in_thread = db_writer(_store_many)
 
 
 _writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -301,14 +335,24 @@ async def _send(run_id: int, sandbox_id: int, seq: int, type_: str, text: str, *
                                        urgent=urgent or type_ != "token")
 
 
+def publish_soon(*, run_id: int, sandbox_id: int, type: str, payload: dict) -> asyncio.Future:
+    """Queue one event from async code without waiting for it; return a future of its seq.
+
+    The event takes its place in the run's sequence now: one queued before
+    another (in this process) gets the lower number and is sent first. The
+    caller may go on (start a model call, say) while it is stored; await the
+    future, or gather it before finishing, to learn of a failure.
+    """
+    return _writer().submit(run_id, sandbox_id, type, payload)
+
+
 async def apublish(*, run_id: int, sandbox_id: int, type: str, payload: dict) -> dict:
     """Store and broadcast one event from async code; return the message sent.
 
     Concurrent calls in one process share a transaction (see :class:`_EventWriter`);
     each returns once its event is committed and sent.
     """
-    seq, text = await _writer().store(run_id, sandbox_id, type, payload)
-    await _send(run_id, sandbox_id, seq, type, text, urgent=False)
+    seq = await publish_soon(run_id=run_id, sandbox_id=sandbox_id, type=type, payload=payload)
     return {"type": type, "run": run_id, "seq": seq, **payload}
 
 
@@ -320,63 +364,99 @@ def publish(*, run_id: int, sandbox_id: int, type: str, payload: dict) -> dict:
     return {"type": type, "run": run_id, "seq": seq, **payload}
 
 
+def _succeeded(future: asyncio.Future) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
 class TokenFrames:
     """Coalesce a turn's streamed text deltas into ``token`` events of at most ~50 ms each.
 
     The engine calls :meth:`add` for every delta the model yields and
-    :meth:`close` when the turn ends; a frame goes out when ``interval``
-    seconds have passed since the previous one (checked as deltas arrive, and
-    by a timer so that a slow model's last words are not held back).
+    :meth:`close` (or :meth:`close_nowait`) when the turn ends; a frame goes
+    out when ``interval`` seconds have passed since the previous one (checked
+    as deltas arrive, and by a timer so that a slow model's last words are not
+    held back). Frames are queued with :func:`publish_soon`: reading the
+    model's stream never waits for the database, and their order is kept by
+    the writer's queue.
+
+    With ``held=True`` deltas are only collected until :meth:`release` (which
+    sends them as one frame) or :meth:`discard`: the engine starts a turn's
+    model call while the previous turn is still being saved, and its frames
+    must not go out before that turn's ``turn.completed``.
     """
 
     def __init__(self, *, run_id: int, sandbox_id: int, session_id: int, turn_index: int,
-                 interval: float = 0.05):
+                 interval: float = 0.05, held: bool = False):
         self.run_id = run_id
         self.sandbox_id = sandbox_id
         self.session_id = session_id
         self.turn_index = turn_index
         self.interval = interval
+        self.held = held
         self._buffer: list[str] = []
         self._last_sent = 0.0
-        self._timer = None
-        self._lock = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._queued: list[asyncio.Future] = []
         self.frames_sent = 0
 
     async def add(self, text: str) -> None:
         if not text:
             return
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         self._buffer.append(text)
+        if self.held:
+            return
         loop = asyncio.get_running_loop()
-        if loop.time() - self._last_sent >= self.interval:
-            await self.flush()
+        since = loop.time() - self._last_sent
+        if since >= self.interval:
+            self._flush()
         elif self._timer is None:
-            delay = self.interval - (loop.time() - self._last_sent)
-            self._timer = loop.create_task(self._flush_later(delay))
+            self._timer = loop.call_later(self.interval - since, self._flush_on_timer)
 
-    async def _flush_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        self._timer = None
-        await self.flush()
+    def release(self) -> None:
+        """Stop holding: send what was collected meanwhile, then frame as usual."""
+        self.held = False
+        self._flush()
 
-    async def flush(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if not self._buffer:
-                return
-            text = "".join(self._buffer)
-            self._buffer.clear()
-            self._last_sent = asyncio.get_running_loop().time()
-            self.frames_sent += 1
-            await apublish(run_id=self.run_id, sandbox_id=self.sandbox_id, type="token",
-                           payload={"session": self.session_id, "turn": self.turn_index,
-                                    "text": text})
-
-    async def close(self) -> None:
-        """Send what is left; call before ``turn.completed`` so the order holds."""
+    def discard(self) -> None:
+        """Drop what was collected and send nothing more (a turn that will not be shown)."""
+        self.held = True
+        self._buffer.clear()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        await self.flush()
+
+    def _flush_on_timer(self) -> None:
+        self._timer = None
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer or self.held:
+            return
+        text = "".join(self._buffer)
+        self._buffer.clear()
+        self._last_sent = asyncio.get_running_loop().time()
+        self.frames_sent += 1
+        self._queued = [f for f in self._queued if not _succeeded(f)]
+        self._queued.append(publish_soon(
+            run_id=self.run_id, sandbox_id=self.sandbox_id, type="token",
+            payload={"session": self.session_id, "turn": self.turn_index, "text": text}))
+
+    async def flush(self) -> None:
+        """Queue what is buffered as a frame now (unless held)."""
+        self._flush()
+
+    def close_nowait(self) -> list[asyncio.Future]:
+        """Queue what is left; return the futures of the frames not yet stored and sent.
+
+        Events queued after this call come after every frame of the turn.
+        """
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._flush()
+        queued, self._queued = self._queued, []
+        return queued
+
+    async def close(self) -> None:
+        """Send what is left and wait until every frame is stored and sent."""
+        await asyncio.gather(*self.close_nowait())

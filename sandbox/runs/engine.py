@@ -12,6 +12,32 @@ and a resumed job continues after the last saved one without duplicating it
 A stop (a regulator's halt, an operator's cancel) is a committed change of the
 run's status; a watcher polls it every ``STOP_POLL`` seconds and interrupts the
 stream, and the partial turn is saved with the stop's status.
+
+What lies between two model calls is kept short, because every millisecond of
+it is added to each turn of each session (``tests/bench/bench_runs.py``):
+
+- the database work runs in threads of its own (``sandbox.dbthreads``), not in
+  the process's one shared ORM thread where twenty sessions would queue behind
+  each other, and it is grouped: one call opens a session (load, mark started,
+  resume point, judge model, budget), one saves a turn (and returns the
+  counters the next budget check needs); the last turn's save also closes the
+  session (and its run, when it was the last open session);
+- the next turn's model call starts as soon as the answer is in; the answer's
+  checks, save and ``turn.completed`` happen meanwhile (:func:`_settle_turn`).
+  The next turn stays invisible until then: its ``turn.started`` and frames
+  are held (``TokenFrames(held=True)``) until the previous turn is announced,
+  so viewers see the same order as before; turns are still saved one after
+  the other, so a crash loses no saved turn and a resumed job replays exactly
+  the unsaved ones. When that save finds the token budget exhausted, the turn
+  already started is dropped unseen and unsaved, as if it had not started;
+  when this session's own unsaved tokens could exhaust it, the engine waits
+  for the save instead of starting the next turn;
+- live events are queued (``publish_soon``) rather than awaited one by one:
+  the writer numbers them in the order queued; the job waits for all of them
+  to be stored before it publishes ``run.completed`` and ends, and a failure
+  to store one fails the job as before;
+- indexing answers for similarity search happens beside the conversation, in
+  threads that never hold up the sessions' own database work.
 """
 
 from __future__ import annotations
@@ -19,16 +45,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
-from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from domains import llm
-from sandbox.live.publish import TokenFrames, apublish
+from domains.models import DomainModel
+from sandbox.dbthreads import db_work
+from sandbox.live.publish import TokenFrames, apublish, publish_soon
 from sandbox.runs import hooks
 from sandbox.runs.models import (
     FINISHED,
@@ -65,12 +91,62 @@ class Played:
     checks: list | None = None
 
 
+@dataclass
+class Budget:
+    """The sandbox's token budget as a session knows it between turns.
+
+    ``used`` is the sandbox's counter as read when the session opened, or as
+    returned by the session's last turn save; ``unsaved`` counts the tokens
+    of the session's turn whose save is under way.
+    """
+
+    used: int
+    limit: int
+    unsaved: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.limit
+
+    def may_run_out(self) -> bool:
+        """True when the turn being saved could exhaust the budget."""
+        return self.used + self.unsaved >= self.limit
+
+
+@dataclass
+class Opened:
+    """A session ready to play: what :func:`_open_session` found and changed."""
+
+    session: Session
+    history: list[dict]
+    statuses: list[str]  # of the turns saved before, then of those saved by this attempt
+    position: int | None
+    index: int
+    run_started: bool
+    judge_model: object | None
+    budget: Budget
+
+
+@dataclass
+class Saved:
+    """A saved turn and what its save returned."""
+
+    turn: Turn
+    alerts: list[Alert] = field(default_factory=list)
+    progress: tuple[int, int] | None = None
+    sandbox_tokens: int | None = None  # the sandbox's token counter after this turn
+    closed: bool = False  # the save closed the session too (its last turn)
+    run: Run | None = None  # the run, when closing the session closed it
+
+
 class StopWatch:
     """Watch a run's status; ``stopped`` is set when it is halted or cancelled.
 
     All the watches of one process share one poller (one query every
     ``STOP_POLL`` seconds for every run this process is executing), so twenty
-    concurrent sessions cost one query, not twenty.
+    concurrent sessions cost one query, not twenty. The caller checks the
+    status once before watching (the engine does it when it opens the
+    session); a stop after that is seen at the poller's next look.
     """
 
     def __init__(self, run_id: int):
@@ -79,7 +155,6 @@ class StopWatch:
         self.status: str | None = None
 
     async def __aenter__(self):
-        await self.check()
         _poller().add(self)
         return self
 
@@ -91,14 +166,14 @@ class StopWatch:
         self.status = status
         self.stopped.set()
 
-    async def check(self) -> str | None:
-        status = await Run.objects.filter(pk=self.run_id).values_list("status", flat=True).afirst()
-        if status in STOPPED:
-            self.stop(status)
-        return self.status
-
 
 STOPPED = (RunStatus.HALTED, RunStatus.CANCELLED)
+
+
+@db_work
+def _stopped_runs(run_ids: set[int]) -> dict[int, str]:
+    return dict(Run.objects.filter(pk__in=run_ids, status__in=STOPPED).values_list("pk",
+                                                                                   "status"))
 
 
 class _StopPoller:
@@ -122,8 +197,7 @@ class _StopPoller:
             run_ids = {w.run_id for w in self.watches if not w.stopped.is_set()}
             if not run_ids:
                 continue
-            stopped = dict([row async for row in Run.objects.filter(
-                pk__in=run_ids, status__in=STOPPED).values_list("pk", "status")])
+            stopped = await _stopped_runs(run_ids)
             for watch in list(self.watches):
                 if watch.run_id in stopped:
                     watch.stop(stopped[watch.run_id])
@@ -140,74 +214,188 @@ def _poller() -> _StopPoller:
     return poller
 
 
+class _Events:
+    """The live events a session has queued and not yet seen stored.
+
+    Queuing (``publish_soon``) fixes an event's place in the run's sequence at
+    once; the session goes on and collects the outcomes here. :meth:`wait`
+    raises the first failure, as awaiting each event would have.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.pending: list[asyncio.Future] = []
+
+    def publish(self, type_: str, payload: dict) -> None:
+        self.pending.append(publish_soon(run_id=self.session.run_id,
+                                         sandbox_id=self.session.sandbox_id, type=type_,
+                                         payload=payload))
+
+    def track(self, futures: list[asyncio.Future]) -> None:
+        self.pending.extend(futures)
+
+    def raise_failure(self) -> None:
+        """Raise now if an event already failed to be stored; forget those stored."""
+        still = []
+        for future in self.pending:
+            if not future.done():
+                still.append(future)
+            elif future.cancelled() or future.exception() is not None:
+                future.result()  # raises
+        self.pending = still
+
+    async def wait(self) -> None:
+        pending, self.pending = self.pending, []
+        await asyncio.gather(*pending)
+
+
 async def execute_session(session_id: int) -> None:
     """Play (or resume) one session to its end; safe to call again after a crash."""
     load_domain_checks()
-    session = await Session.objects.select_related("run", "model", "sandbox").filter(
-        pk=session_id).afirst()
+    opened = await _open_session(session_id)
+    if opened is None:
+        return
+    session = opened.session
+    events = _Events(session)
+    if opened.run_started:
+        events.publish("run.started", {"total": session.run.turns_total})
+    background: set[asyncio.Task] = set()
+    try:
+        final, last = await _play_session(opened, events, background)
+        # The session (and the run, when this was its last open session) is closed as soon
+        # as its last turn is saved -- by the same database call when that turn is known to
+        # be the last; its queued events and the indexing of its answers for similarity
+        # search finish after (the job still waits for them), then run.completed follows
+        # every other event of the run.
+        if last is not None and last.closed:
+            run = last.run
+        else:
+            run = await _close_session(session, final, opened.statuses)
+        try:
+            await events.wait()
+        finally:
+            if run is not None:
+                await hooks.after_run(run)
+                await apublish(run_id=run.pk, sandbox_id=run.sandbox_id, type="run.completed",
+                               payload={"status": run.status, "done": run.turns_done,
+                                        "total": run.turns_total})
+    finally:
+        if background:
+            await asyncio.gather(*background, return_exceptions=True)
+
+
+async def _play_session(opened: Opened, events: _Events, background: set[asyncio.Task]
+                        ) -> tuple[str, Saved | None]:
+    """Play the turns after the resume point; return the session's final status and the
+    last turn's save (which closed the session when that turn was known to be the last).
+
+    Each played turn is settled (checked, saved, announced) by a task that runs
+    while the next turn's model call starts; see the module's docstring.
+    """
+    session = opened.session
+    history, position, index = opened.history, opened.position, opened.index
+    spec = session.spec
+    system = _system_messages(spec)
+    judge = hooks.judge_with(opened.judge_model)
+    budget = opened.budget
+    settling: asyncio.Task | None = None  # the previous turn's checks, save and announcement
+    final = RunStatus.COMPLETED
+    turn = next_turn(spec, history, position)
+    async with StopWatch(session.run_id) as watch:
+        try:
+            while turn is not None:
+                if watch.stopped.is_set():
+                    final = watch.status
+                    break
+                if settling is not None and budget.may_run_out():
+                    await settling  # the counter must be exact before deciding
+                if budget.exhausted:
+                    final = RunStatus.FAILED
+                    await _fail_session(session, "the sandbox's token budget is exhausted")
+                    break
+                events.raise_failure()
+                played = await _play_turn(session, spec, system, history, turn, index, watch,
+                                          events, after=settling, budget=budget)
+                if played is None:  # the previous turn's save found the budget exhausted
+                    final = RunStatus.FAILED
+                    await _fail_session(session, "the sandbox's token budget is exhausted")
+                    break
+                reply = played.reply
+                budget.unsaved = (reply.prompt_tokens + reply.completion_tokens) if reply else 0
+                before = history
+                history = [*history, {"role": "user", "content": played.user},
+                           {"role": "assistant", "content": played.answer}]
+                if played.status in (TurnStatus.HALTED, TurnStatus.CANCELLED):
+                    turn, final = None, played.status
+                else:
+                    turn = next_turn(spec, history, played.position)
+                settling = asyncio.create_task(_settle_turn(
+                    session, spec, played, before, judge, events, background, budget,
+                    opened.statuses, close_as=final if turn is None else None))
+                position, index = played.position, index + 1
+        finally:
+            if settling is not None and not settling.done():
+                # A turn already played is saved even when the session ends in an error.
+                await asyncio.wait({settling})
+    last = await settling if settling is not None else None  # raises when that save failed
+    return final, last
+
+
+@db_work
+def _open_session(session_id: int) -> Opened | None:
+    """Load the session and get it going; None when there is nothing to play (gone,
+    finished, or its run finished or stopped).
+
+    Marks the session running (counting the attempt) and its run running when it
+    was queued, and finds the resume point after the turns already saved. Two
+    statements when the session starts for the first time (it can have no saved
+    turn before its first attempt: ``attempts`` counts them) and no judge model
+    is active (the judge is looked up in the query that loads the session).
+    """
+    session = (Session.objects.select_related("run", "model", "sandbox")
+               .annotate(judge_id=Subquery(hooks.judges(OuterRef("sandbox")).values("pk")[:1]))
+               .filter(pk=session_id).first())
     if session is None:
         logger.warning("session %s no longer exists; nothing to run", session_id)
-        return
+        return None
     if session.status in FINISHED or session.run.status in FINISHED:
-        return
-    async with StopWatch(session.run_id) as watch:
-        if watch.stopped.is_set():
-            return
-        await _mark_started(session)
-        history, position, index = await _resume_point(session)
-        spec = session.spec
-        system = _system_messages(spec)
-        session.judge = await hooks.judge_for(session.sandbox)
-        background: set[asyncio.Task] = set()
-        final = RunStatus.COMPLETED
-        while True:
-            turn = next_turn(spec, history, position)
-            if turn is None:
-                break
-            if watch.stopped.is_set():
-                final = watch.status
-                break
-            if await _budget_exhausted(session):
-                final = RunStatus.FAILED
-                await _fail_session(session, "the sandbox's token budget is exhausted")
-                break
-            played = await _play_turn(session, spec, system, history, turn, index, watch)
-            saved = await _save(session, played)
-            await _announce(session, saved, played, background)
-            if played.status in (TurnStatus.HALTED, TurnStatus.CANCELLED):
-                final = played.status
-                break
-            history += [{"role": "user", "content": played.user},
-                        {"role": "assistant", "content": played.answer}]
-            position, index = played.position, index + 1
-    if background:
-        # Answers are indexed for similarity search off the turn's critical path.
-        await asyncio.gather(*background, return_exceptions=True)
-    await _finish_session(session, final)
-
-
-async def _mark_started(session: Session) -> None:
-    now = timezone.now()
-    await Session.objects.filter(pk=session.pk).aupdate(
-        status=RunStatus.RUNNING, started_at=Coalesce(F("started_at"), Value(now)),
-        attempts=F("attempts") + 1)
-    started = await Run.objects.filter(pk=session.run_id, status=RunStatus.QUEUED).aupdate(
-        status=RunStatus.RUNNING, started_at=now)
-    if started:
-        await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="run.started",
-                       payload={"total": session.run.turns_total})
-
-
-async def _resume_point(session: Session) -> tuple[list[dict], int | None, int]:
-    """History, scripted position and next index after the turns already saved."""
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_START, {"running": RunStatus.RUNNING, "queued": RunStatus.QUEUED,
+                                "now": timezone.now(), "session": session.pk,
+                                "run": session.run_id})
+        run_started = bool(cursor.fetchone()[0])
     ids = [t["id"] for t in session.spec["turns"]]
-    history, position, index = [], None, 0
-    async for saved in Turn.objects.filter(session=session).order_by("index"):
+    history, statuses, position, index = [], [], None, 0
+    saved_turns = Turn.objects.filter(session=session).order_by("index") if session.attempts \
+        else []
+    for saved in saved_turns:
         history += [{"role": "user", "content": saved.user_message},
                     {"role": "assistant", "content": saved.assistant_message}]
+        statuses.append(saved.status)
         position = ids.index(saved.turn_key) if saved.turn_key in ids else position
         index = saved.index + 1
-    return history, position, index
+    judge = DomainModel.objects.get(pk=session.judge_id) if session.judge_id else None
+    sandbox = session.sandbox
+    return Opened(session=session, history=history, statuses=statuses, position=position,
+                  index=index, run_started=run_started, judge_model=judge,
+                  budget=Budget(used=sandbox.tokens_used, limit=sandbox.token_budget))
+
+
+# Marks the run running when it was queued, then the session, in one statement: the run's
+# row is locked first (the CTE is read in the WHERE clause, before the session's row is
+# updated), the order in which run_stop locks them.
+_START = f"""
+    WITH started_run AS (
+        UPDATE {Run._meta.db_table} SET status = %(running)s, started_at = %(now)s
+        WHERE id = %(run)s AND status = %(queued)s RETURNING 1
+    )
+    UPDATE {Session._meta.db_table}
+    SET status = %(running)s, started_at = COALESCE(started_at, %(now)s),
+        attempts = attempts + 1
+    WHERE id = %(session)s AND (SELECT count(*) FROM started_run) >= 0
+    RETURNING (SELECT count(*) FROM started_run)
+"""
 
 
 def _system_messages(spec: dict) -> list[dict]:
@@ -237,21 +425,25 @@ def _context_message(chunks: list[dict]) -> dict:
     return {"role": "system", "content": "\n\n".join(parts)}
 
 
-async def _play_turn(session, spec, system, history, turn, index, watch) -> Played:
+async def _play_turn(session, spec, system, history, turn, index, watch, events: _Events, *,
+                     after: asyncio.Task | None, budget: Budget) -> Played | None:
+    """Stream the model's answer to ``turn``; None when it was dropped unseen.
+
+    ``after`` is the previous turn's settling: the model call starts at once,
+    but the turn is shown (``turn.started``, then its frames) only once that
+    turn is saved and announced, and dropped when that save found the token
+    budget exhausted.
+    """
     user = turn["user"]
     started_at = timezone.now()
     played = Played(index=index, position=turn["index"], turn=turn, user=user, answer="",
                     status=TurnStatus.COMPLETED, started_at=started_at)
-    await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="turn.started",
-                   payload={"session": session.pk, "turn": index, "turn_key": turn["id"],
-                            "user_message": user, "model": session.model.label,
-                            "scenario": session.variant_id})
     retrieved = await _retrieve(session, spec, user)
     played.retrieved = [{k: v for k, v in c.items() if k != "embedding"} for c in retrieved]
     messages = [*system, *([_context_message(retrieved)] if retrieved else []), *history,
                 {"role": "user", "content": user}]
     frames = TokenFrames(run_id=session.run_id, sandbox_id=session.sandbox_id,
-                         session_id=session.pk, turn_index=index)
+                         session_id=session.pk, turn_index=index, held=True)
     streamed: list[str] = []
 
     async def on_delta(text: str) -> None:
@@ -260,15 +452,29 @@ async def _play_turn(session, spec, system, history, turn, index, watch) -> Play
 
     stream = asyncio.create_task(llm.astream_reply(session.model, messages, on_delta))
     stop = asyncio.create_task(watch.stopped.wait())
-    await asyncio.wait({stream, stop}, return_when=asyncio.FIRST_COMPLETED)
-    if not stream.done():
-        stream.cancel()
-        await asyncio.gather(stream, return_exceptions=True)
-        played.status = watch.status
-        played.answer = "".join(streamed)
-        played.error = f"{watch.status} while the model was answering"
-    else:
+    try:
+        if after is not None:
+            await after
+            if budget.exhausted:
+                frames.discard()
+                return None
+        events.publish("turn.started", {"session": session.pk, "turn": index,
+                                        "turn_key": turn["id"], "user_message": user,
+                                        "model": session.model.label,
+                                        "scenario": session.variant_id})
+        frames.release()
+        await asyncio.wait({stream, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not stream.done():
+            played.status = watch.status
+            played.error = f"{watch.status} while the model was answering"
+    finally:
         stop.cancel()
+        if not stream.done():
+            stream.cancel()
+            await asyncio.gather(stream, return_exceptions=True)
+    if played.status != TurnStatus.COMPLETED:
+        played.answer = "".join(streamed)
+    else:
         try:
             played.reply = stream.result()
             played.answer = played.reply.text
@@ -276,70 +482,124 @@ async def _play_turn(session, spec, system, history, turn, index, watch) -> Play
             played.status = TurnStatus.FAILED
             played.answer = exc.partial
             played.error = str(exc)
-    await frames.close()
-    if played.status == TurnStatus.COMPLETED:
-        ctx = CheckContext(vertical=spec.get("vertical"), embed=hooks.embedder(),
-                           judge=session.judge,
-                           history=[*history, {"role": "user", "content": user}])
-        played.checks = await run_checks(effective_checks(spec, turn), answer=played.answer,
-                                         turn=turn, scenario=spec, ctx=ctx)
+    # The last frame is queued before anything the session publishes next.
+    events.track(frames.close_nowait())
     return played
 
 
-async def _budget_exhausted(session: Session) -> bool:
-    sandbox = await type(session.sandbox).objects.only("tokens_used", "token_budget").aget(
-        pk=session.sandbox_id)
-    return sandbox.tokens_used >= sandbox.token_budget
+async def _settle_turn(session: Session, spec: dict, played: Played, history: list[dict],
+                       judge, events: _Events, background: set[asyncio.Task],
+                       budget: Budget, statuses: list[str], *, close_as: str | None) -> Saved:
+    """Check, save and announce a played turn (while the next turn's model call starts).
+
+    ``close_as``: the turn is the session's last, which then closes as that
+    status in the same database call as the save.
+    """
+    if played.status == TurnStatus.COMPLETED:
+        ctx = CheckContext(vertical=spec.get("vertical"), embed=hooks.embedder(),
+                           judge=judge,
+                           history=[*history, {"role": "user", "content": played.user}])
+        played.checks = await run_checks(effective_checks(spec, played.turn),
+                                         answer=played.answer, turn=played.turn,
+                                         scenario=spec, ctx=ctx)
+    if close_as is None:
+        saved = await _save(session, played)
+    else:
+        saved = await _save_and_close(session, played, close_as, statuses)
+    if saved.sandbox_tokens is not None:
+        budget.used = saved.sandbox_tokens
+    budget.unsaved = 0
+    statuses.append(saved.turn.status)
+    _announce(session, saved, played, events, background)
+    return saved
 
 
-@sync_to_async
-def _save(session: Session, played: Played) -> Turn:
+@db_work
+def _save(session: Session, played: Played) -> Saved:
+    return _save_turn(session, played)
+
+
+@db_work
+def _save_and_close(session: Session, played: Played, final: str, statuses: list[str]
+                    ) -> Saved:
+    """Save the session's last turn, then close the session (and maybe its run)."""
+    saved = _save_turn(session, played)
+    saved.closed = True
+    saved.run = _close(session, final, [*statuses, saved.turn.status])
+    return saved
+
+
+def _save_turn(session: Session, played: Played) -> Saved:
     """Save the turn, its checks and alerts, and the counters, in one transaction.
 
     Returns the existing turn when this position was already saved (a job
-    retried after a crash between the save and the job's end).
+    retried after a crash between the save and the job's end). Four
+    statements: the turn, its checks, its alerts (when any), and the counters
+    of the run, the session and the sandbox; the sandbox's comes back, so that
+    the budget check before the next turn needs no query of its own.
     """
-    from sandbox.core.models import Sandbox
-
     reply = played.reply
     tokens = (reply.prompt_tokens + reply.completion_tokens) if reply else 0
-    with transaction.atomic():
-        turn, created = Turn.objects.get_or_create(
-            session=session, index=played.index,
-            defaults={
-                "run_id": session.run_id, "sandbox_id": session.sandbox_id,
-                "turn_key": played.turn["id"], "user_message": played.user,
-                "assistant_message": played.answer, "expect": played.turn.get("expect", ""),
-                "status": played.status, "error": played.error,
-                "started_at": played.started_at, "completed_at": timezone.now(),
-                "first_token_ms": reply.first_token_ms if reply else None,
-                "latency_ms": reply.latency_ms if reply else None,
-                "prompt_tokens": reply.prompt_tokens if reply else 0,
-                "completion_tokens": reply.completion_tokens if reply else 0,
-                "retrieved_chunks": played.retrieved or [],
-                "attempts": reply.attempts if reply else 1,
-            })
-        if not created:
-            return turn
-        turn.saved_alerts = []
-        for result in played.checks or []:
-            record = CheckResult.objects.create(
-                turn=turn, check_name=result.check, passed=result.passed, score=result.score,
-                severity=result.severity or "", alert=result.alert, evidence=result.evidence)
-            if result.alert:
-                turn.saved_alerts.append(Alert.objects.create(
-                    sandbox_id=session.sandbox_id, run_id=session.run_id, turn=turn,
-                    check_result=record, severity=result.severity,
-                    message=_alert_message(result)))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE runs_run SET turns_done = turns_done + 1, tokens_used = tokens_used + %s"
-                " WHERE id = %s RETURNING turns_done, turns_total", [tokens, session.run_id])
-            turn.run_progress = cursor.fetchone()
-        Session.objects.filter(pk=session.pk).update(tokens_used=F("tokens_used") + tokens)
-        Sandbox.objects.filter(pk=session.sandbox_id).update(
-            tokens_used=F("tokens_used") + tokens)
-    return turn
+    turn = Turn(
+        session=session, index=played.index, run_id=session.run_id,
+        sandbox_id=session.sandbox_id, turn_key=played.turn["id"], user_message=played.user,
+        assistant_message=played.answer, expect=played.turn.get("expect", ""),
+        status=played.status, error=played.error, started_at=played.started_at,
+        completed_at=timezone.now(),
+        first_token_ms=reply.first_token_ms if reply else None,
+        latency_ms=reply.latency_ms if reply else None,
+        prompt_tokens=reply.prompt_tokens if reply else 0,
+        completion_tokens=reply.completion_tokens if reply else 0,
+        retrieved_chunks=played.retrieved or [], attempts=reply.attempts if reply else 1)
+    results = played.checks or []
+    try:
+        with transaction.atomic():
+            Turn.objects.bulk_create([turn])
+            records = CheckResult.objects.bulk_create([
+                CheckResult(turn=turn, check_name=result.check, passed=result.passed,
+                            score=result.score, severity=result.severity or "",
+                            alert=result.alert, evidence=result.evidence)
+                for result in results])
+            alerts = Alert.objects.bulk_create([
+                Alert(sandbox_id=session.sandbox_id, run_id=session.run_id, turn=turn,
+                      check_result=record, severity=result.severity,
+                      message=_alert_message(result))
+                for result, record in zip(results, records, strict=True) if result.alert])
+            with connection.cursor() as cursor:
+                cursor.execute(_COUNT_TURN, {"tokens": tokens, "run": session.run_id,
+                                             "session": session.pk,
+                                             "sandbox": session.sandbox_id})
+                done, total, sandbox_tokens = cursor.fetchone()
+    except IntegrityError:
+        existing = Turn.objects.filter(session=session, index=played.index).first()
+        if existing is None:
+            raise
+        return Saved(turn=existing)
+    return Saved(turn=turn, alerts=alerts, progress=(done, total), sandbox_tokens=sandbox_tokens)
+
+
+def _count_turn_sql() -> str:
+    from sandbox.core.models import Sandbox
+
+    # The rows are updated in the order run, session, sandbox (each CTE waits for the one
+    # before it), the order the other writers of these rows lock them in.
+    return f"""
+        WITH counted_run AS (
+            UPDATE {Run._meta.db_table}
+            SET turns_done = turns_done + 1, tokens_used = tokens_used + %(tokens)s
+            WHERE id = %(run)s RETURNING turns_done, turns_total
+        ), counted_session AS (
+            UPDATE {Session._meta.db_table} SET tokens_used = tokens_used + %(tokens)s
+            WHERE id = %(session)s AND EXISTS (SELECT FROM counted_run) RETURNING 1
+        )
+        UPDATE {Sandbox._meta.db_table} SET tokens_used = tokens_used + %(tokens)s
+        WHERE id = %(sandbox)s AND EXISTS (SELECT FROM counted_session)
+        RETURNING (SELECT turns_done FROM counted_run), (SELECT turns_total FROM counted_run),
+                  tokens_used
+    """
+
+
+_COUNT_TURN = _count_turn_sql()
 
 
 def _alert_message(result) -> str:
@@ -351,63 +611,83 @@ def _alert_message(result) -> str:
     return f"{result.check} failed" + (f": {detail}" if detail else "")
 
 
-async def _announce(session: Session, turn: Turn, played: Played,
-                    background: set[asyncio.Task]) -> None:
-    """Publish the saved turn, its alerts and the run's progress."""
+def _announce(session: Session, saved: Saved, played: Played, events: _Events,
+              background: set[asyncio.Task]) -> None:
+    """Publish the saved turn, its alerts and the run's progress; index the answer."""
+    turn = saved.turn
     checks = [c.to_dict() for c in played.checks or []]
-    await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="turn.completed",
-                   payload={"session": session.pk, "turn": turn.index, "turn_id": turn.pk,
-                            "status": turn.status, "error": turn.error,
-                            "assistant_message": turn.assistant_message,
-                            "latency_ms": turn.latency_ms, "checks": checks})
-    for alert in getattr(turn, "saved_alerts", []):
-        await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id, type="alert",
-                       payload={"session": session.pk, "turn": turn.index, "alert": alert.pk,
-                                "severity": alert.severity,
-                                "check": alert.check_result.check_name,
-                                "message": alert.message,
-                                "evidence": alert.check_result.evidence})
-    done, total = getattr(turn, "run_progress", (None, None))
-    if done is not None:
-        await apublish(run_id=session.run_id, sandbox_id=session.sandbox_id,
-                       type="run.progress", payload={"done": done, "total": total})
+    events.publish("turn.completed", {"session": session.pk, "turn": turn.index,
+                                      "turn_id": turn.pk, "status": turn.status,
+                                      "error": turn.error,
+                                      "assistant_message": turn.assistant_message,
+                                      "latency_ms": turn.latency_ms, "checks": checks})
+    for alert in saved.alerts:
+        events.publish("alert", {"session": session.pk, "turn": turn.index, "alert": alert.pk,
+                                 "severity": alert.severity,
+                                 "check": alert.check_result.check_name,
+                                 "message": alert.message,
+                                 "evidence": alert.check_result.evidence})
+    if saved.progress is not None:
+        done, total = saved.progress
+        events.publish("run.progress", {"done": done, "total": total})
     if turn.status == TurnStatus.COMPLETED:
         task = asyncio.create_task(hooks.index_turn(turn))
         background.add(task)
         task.add_done_callback(background.discard)
 
 
-async def _fail_session(session: Session, error: str) -> None:
-    await Session.objects.filter(pk=session.pk).aupdate(error=error)
+@db_work
+def _fail_session(session: Session, error: str) -> None:
+    Session.objects.filter(pk=session.pk).update(error=error)
 
 
-async def _finish_session(session: Session, final: str) -> None:
-    """Close the session, and the run when this was its last open session."""
+@db_work
+def _close_session(session: Session, final: str, statuses: list[str]) -> Run | None:
+    return _close(session, final, statuses)
+
+
+def _close(session: Session, final: str, statuses: list[str]) -> Run | None:
+    """Close the session; return the run when this closed it too, else None.
+
+    ``statuses`` are those of the session's saved turns. The session's update
+    commits before the run's: two sessions of a run finishing together must
+    each see the other's closing, or neither would close the run.
+    """
     now = timezone.now()
-    turns = [t async for t in Turn.objects.filter(session=session).values_list(
-        "status", flat=True)]
-    if final == RunStatus.COMPLETED and turns and all(s == TurnStatus.FAILED for s in turns):
+    if final == RunStatus.COMPLETED and statuses and all(s == TurnStatus.FAILED
+                                                         for s in statuses):
         final = RunStatus.FAILED
-    closed = await Session.objects.filter(pk=session.pk).exclude(status__in=FINISHED).aupdate(
+    closed = Session.objects.filter(pk=session.pk).exclude(status__in=FINISHED).update(
         status=final, finished_at=now)
-    unplayed = len(session.spec["turns"]) - len(turns)
+    unplayed = len(session.spec["turns"]) - len(statuses)
     if closed and unplayed and final in (RunStatus.COMPLETED, RunStatus.FAILED):
         # Branching ended the conversation early: the run's total counts what was played.
-        await Run.objects.filter(pk=session.run_id).aupdate(
-            turns_total=F("turns_total") - unplayed)
-    open_sessions = await Session.objects.filter(run_id=session.run_id).exclude(
-        status__in=FINISHED).aexists()
-    if open_sessions:
-        return
-    statuses = [s async for s in Session.objects.filter(run_id=session.run_id).values_list(
-        "status", flat=True)]
-    outcome = RunStatus.FAILED if all(s == RunStatus.FAILED for s in statuses) else \
-        RunStatus.COMPLETED
-    done = await Run.objects.filter(pk=session.run_id, status=RunStatus.RUNNING).aupdate(
-        status=outcome, finished_at=now)
-    if not done:
-        return  # halted or cancelled meanwhile, or another session closed it first
-    run = await Run.objects.aget(pk=session.run_id)
-    await hooks.after_run(run)
-    await apublish(run_id=run.pk, sandbox_id=run.sandbox_id, type="run.completed",
-                   payload={"status": outcome, "done": run.turns_done, "total": run.turns_total})
+        Run.objects.filter(pk=session.run_id).update(turns_total=F("turns_total") - unplayed)
+    with connection.cursor() as cursor:
+        cursor.execute(_CLOSE_RUN, {"run": session.run_id, "now": now,
+                                    "running": RunStatus.RUNNING, "failed": RunStatus.FAILED,
+                                    "completed": RunStatus.COMPLETED,
+                                    "finished": list(FINISHED)})
+        closed_run = cursor.fetchone()
+    if closed_run is None:
+        return None  # sessions still open, halted or cancelled, or another session closed it
+    return Run.objects.get(pk=session.run_id)
+
+
+def _close_run_sql() -> str:
+    # Completed unless every session failed; only a running run with no open session, so a
+    # halt or cancel (or another session closing it first) wins.
+    return f"""
+        UPDATE {Run._meta.db_table} r
+        SET status = CASE WHEN (SELECT bool_and(s.status = %(failed)s)
+                                FROM {Session._meta.db_table} s WHERE s.run_id = r.id)
+                          THEN %(failed)s ELSE %(completed)s END,
+            finished_at = %(now)s
+        WHERE r.id = %(run)s AND r.status = %(running)s
+          AND NOT EXISTS (SELECT FROM {Session._meta.db_table} s
+                          WHERE s.run_id = r.id AND NOT s.status = ANY(%(finished)s))
+        RETURNING r.id
+    """
+
+
+_CLOSE_RUN = _close_run_sql()

@@ -3,17 +3,18 @@
 Retrieval and answer indexing belong to the knowledge base (``domains.knowledge``),
 embeddings to ``domains.embeddings``, the judge to the sandbox's judge model,
 rating items to ``sandbox.ratings``; backdoor divergence is computed here
-because it compares two sessions of one run.
+because it compares two sessions of one run. Their database work runs in the
+database threads of ``sandbox.dbthreads``, beside the sessions' own, not in
+the process's one shared ORM thread.
 """
 
 from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
-
 from domains import llm
 from domains.models import DomainModel
+from sandbox.dbthreads import db_background, db_work
 from sandbox.runs.models import Alert, CheckResult, Run, Session, Severity, Turn, TurnStatus
 from scenarios.probes import divergence
 
@@ -24,7 +25,7 @@ async def retrieve(sandbox, question: str, k: int) -> list[dict]:
     """The sandbox's top-``k`` knowledge chunks for ``question``."""
     from domains.knowledge import retrieve as kb_retrieve
 
-    return await sync_to_async(kb_retrieve)(sandbox, question, k)
+    return await db_work(kb_retrieve)(sandbox, question, k)
 
 
 def embedder():
@@ -34,10 +35,17 @@ def embedder():
     return embed_texts
 
 
-async def judge_for(sandbox):
-    """An async judge callable backed by the sandbox's active judge model, or None."""
-    model = await DomainModel.objects.filter(sandbox=sandbox, role="judge",
-                                             is_active=True).afirst()
+def judges(sandbox):
+    """The sandbox's active judge models; the first (in the models' order) judges answers.
+
+    ``sandbox`` may be an ``OuterRef``: the engine looks the judge up in the
+    query that loads a session.
+    """
+    return DomainModel.objects.filter(sandbox=sandbox, role="judge", is_active=True)
+
+
+def judge_with(model: DomainModel | None):
+    """An async judge callable backed by ``model`` (see :func:`judges`), or None."""
     if model is None:
         return None
 
@@ -51,16 +59,16 @@ async def index_turn(turn: Turn) -> None:
     """Embed a completed answer so that similar answers can be searched."""
     from domains.knowledge import index_turn as kb_index_turn
 
-    await sync_to_async(kb_index_turn)(turn)
+    await db_background(kb_index_turn)(turn)
 
 
 async def after_run(run: Run) -> None:
     """Work done once when a run completes: backdoor divergence, then rating items."""
-    await sync_to_async(flag_backdoor_divergence)(run)
+    await db_background(flag_backdoor_divergence)(run)
     from sandbox.ratings.services import rating_items_create_for_run
 
     try:
-        await sync_to_async(rating_items_create_for_run)(run=run)
+        await db_background(rating_items_create_for_run)(run=run)
     except Exception:
         # The run itself is complete and saved; rating items can be created again
         # from the run's page. Log loudly rather than lose the run's completion.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -69,7 +69,7 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     """Start a run of ``scenarios`` (all the sandbox's when None) against ``models``.
 
     One :class:`Session` per (scenario or variant, model), each executed by one
-    procrastinate job deferred when the transaction commits. Refuses with a
+    procrastinate job deferred in the same transaction. Refuses with a
     clear message when the sandbox is not active (suspended by a regulator,
     draft, closed) or a quota is exhausted.
     """
@@ -81,6 +81,7 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     if not sandbox.accepts_new_runs:
         raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
                                  "sandbox.") % {"status": sandbox.get_status_display()})
+    # Counted after the lock is held, so that concurrent starts see each other's runs.
     active = Run.objects.filter(sandbox=sandbox).active().count()
     if active >= sandbox.max_concurrent_runs:
         raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
@@ -106,9 +107,6 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
             raise ValidationError({"scenarios": _("Scenario %(id)s is not in this sandbox.")
                                    % {"id": scenario.pk}})
 
-    run = Run.objects.create(sandbox=sandbox, started_by=started_by,
-                             with_variants=with_variants,
-                             options={"variant_kinds": variant_kinds})
     sessions, skipped = [], []
     paraphrase = paraphraser_for(sandbox) if with_variants else None
     for scenario in scenarios:
@@ -120,30 +118,48 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
         for spec in specs:
             for model in models:
                 sessions.append(Session(
-                    run=run, sandbox=sandbox, scenario=scenario, model=model, spec=spec,
+                    sandbox=sandbox, scenario=scenario, model=model, spec=spec,
                     variant_kind=(spec.get("variant") or {}).get("kind", ""),
                     variant_id=spec["id"]))
+    run = Run.objects.create(sandbox=sandbox, started_by=started_by,
+                             with_variants=with_variants,
+                             turns_total=sum(len(s.spec["turns"]) for s in sessions),
+                             options={"variant_kinds": variant_kinds,
+                                      "skipped_variants": skipped})
+    for session in sessions:
+        session.run = run
     Session.objects.bulk_create(sessions)
-    run.turns_total = sum(len(s.spec["turns"]) for s in sessions)
-    run.options = {**run.options, "skipped_variants": skipped}
-    run.save(update_fields=["turns_total", "options"])
     audit_record(sandbox=sandbox, actor=started_by, action="run.start", target=run,
                  payload={"models": [m.pk for m in models],
                           "scenarios": [s.scenario_id for s in scenarios],
                           "with_variants": with_variants, "sessions": len(sessions)})
-    session_ids = list(run.sessions.values_list("pk", flat=True))
-    transaction.on_commit(lambda: defer_sessions(session_ids))
+    defer_sessions(sessions)
     return run
 
 
-def defer_sessions(session_ids: list[int]) -> None:
-    """Queue one job per session and remember its id (for cancelling and recovery)."""
+def defer_sessions(sessions: list[Session]) -> None:
+    """Queue one job per session and remember its id (for cancelling and recovery).
+
+    Called inside the transaction that creates the sessions (procrastinate's
+    Django connector writes through the same connection): the jobs commit with
+    the run or not at all, and workers hear of them (NOTIFY) at that commit.
+    All the jobs go in one statement.
+    """
+    from procrastinate.contrib.django import app
+
     from sandbox.runs.tasks import run_session
 
-    for session_id in session_ids:
-        job_id = run_session.configure(queueing_lock=f"session-{session_id}").defer(
-            session_id=session_id)
-        Session.objects.filter(pk=session_id).update(job_id=job_id)
+    jobs = app.job_manager.batch_defer_jobs([
+        run_session.configure(queueing_lock=f"session-{s.pk}").make_new_job(session_id=s.pk)
+        for s in sessions])
+    for session, job in zip(sessions, jobs, strict=True):
+        session.job_id = job.id
+    with connection.cursor() as cursor:  # one statement for all (bulk_update builds a CASE)
+        cursor.execute(
+            f"UPDATE {Session._meta.db_table} SET job_id = j.job_id"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS j(id, job_id)"
+            f" WHERE {Session._meta.db_table}.id = j.id",
+            [[s.pk for s in sessions], [s.job_id for s in sessions]])
 
 
 def run_tokens(run: Run) -> int:

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db.models import F
 
 from domains.models import DomainModel
 from sandbox.live.models import RunEvent
@@ -125,6 +126,45 @@ async def test_resuming_plays_only_the_missing_turns(sandbox_a, alice, pack, car
     turns = [t async for t in Turn.objects.filter(session=session).order_by("index")]
     assert [t.index for t in turns] == [0, 1]
     assert turns[0].pk == first.pk and turns[0].completed_at == first.completed_at
+
+
+async def test_a_run_that_exhausts_the_token_budget_stops_before_the_next_turn(
+        sandbox_a, alice, pack, careful):
+    from sandbox.core.models import Sandbox
+
+    run = await sync_to_async(start)(sandbox_a, alice, [careful], ["chest-pain"])
+    await Sandbox.objects.filter(pk=sandbox_a.pk).aupdate(token_budget=10)  # < one turn
+    await play(run)
+    session = await Session.objects.aget(run=run)
+    assert session.status == "failed" and "token budget" in session.error
+    turns = [t async for t in Turn.objects.filter(run=run)]
+    assert [t.index for t in turns] == [0]
+    started = [e.payload["turn"] async for e in RunEvent.objects.filter(
+        run=run, type="turn.started")]
+    assert started == [0]  # the second turn was never shown
+    assert (await Run.objects.aget(pk=run.pk)).status == "failed"
+
+
+async def test_a_turn_started_before_the_budget_ran_out_elsewhere_is_dropped_unseen(
+        sandbox_a, alice, pack):
+    from sandbox.core.models import Sandbox
+
+    slow = await DomainModel.objects.acreate(
+        sandbox=sandbox_a, name="slow-careful", provider="scripted", timeout_seconds=30,
+        script={"default": "Please call emergency services now.", "token_delay": 0.05})
+    run = await sync_to_async(start)(sandbox_a, alice, [slow], ["chest-pain"])
+    task = asyncio.create_task(play(run))
+    while not await RunEvent.objects.filter(run=run, type="token").aexists():
+        await asyncio.sleep(0.02)
+    # Other runs use up the budget while the first turn streams: its save reports it.
+    await Sandbox.objects.filter(pk=sandbox_a.pk).aupdate(tokens_used=F("token_budget"))
+    await asyncio.wait_for(task, timeout=30)
+    session = await Session.objects.aget(run=run)
+    assert session.status == "failed" and "token budget" in session.error
+    assert [t.index async for t in Turn.objects.filter(run=run)] == [0]
+    assert [e.payload["turn"] async for e in RunEvent.objects.filter(
+        run=run, type__in=["turn.started", "token"])] == [0] * await RunEvent.objects.filter(
+        run=run, type__in=["turn.started", "token"]).acount()
 
 
 def test_quotas_and_suspension_refuse_with_a_clear_message(sandbox_a, alice, pack, careful):
