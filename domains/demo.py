@@ -41,7 +41,8 @@ def load_demo_models(*, sandbox, actor) -> list[str]:
 
     Models come from ``fixtures/scripted_models/<vertical>.yaml`` (rules and the
     default reply go into ``DomainModel.script``), documents from
-    ``domains/<vertical>/knowledge/*.md``. Returns one line per thing loaded.
+    ``domains/<vertical>/knowledge/*.md``; chunks and answers that another embedder
+    made are embedded again (``knowledge.reembed``). Returns one line per thing loaded.
     """
     lines = []
     path = _scripted_models_file(sandbox.vertical)
@@ -68,4 +69,8 @@ def load_demo_models(*, sandbox, actor) -> list[str]:
         document = knowledge.document_add(sandbox=sandbox, title=title, content=content,
                                           actor=actor)
         lines.append(f"knowledge document “{title}” ({document.chunks.count()} chunks)")
+    # Documents loaded before a change of embedder would not be found by search otherwise.
+    done = knowledge.reembed(sandbox)
+    if done["chunks"] or done["answers"]:
+        lines.append(f"re-embedded {done['chunks']} chunks and {done['answers']} answers")
     return lines

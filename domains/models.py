@@ -188,7 +188,11 @@ class Chunk(models.Model):
         indexes = [
             # m=32, ef_construction=128 rather than pgvector's 16/64: on hashing embeddings the
             # denser graph raised recall@10 at ef_search=100 from 0.68 to 0.88 on 20k chunks
-            # (tests/bench/bench_knowledge.py; 100k figures in docs/knowledge-base.md).
+            # (tests/bench/bench_knowledge.py; 100k figures in docs/knowledge-base.md). With
+            # word-level hashing (embedder v2) on 100k chunks: m=16 reached only 0.90 at
+            # ef_search=400; ef_construction=256 gained 0.005-0.01 at equal ef_search for
+            # twice the build time; m=48 gained more per ef_search but no recall at equal
+            # latency.
             HnswIndex(name="chunk_embedding_hnsw", fields=["embedding"], m=32,
                       ef_construction=128, opclasses=["vector_cosine_ops"]),
         ]

@@ -23,7 +23,7 @@ def test_operator_adds_a_markdown_document_as_json(api, alice, sandbox_a):
     assert chunks[0].text.startswith("Paracetamol dosing › Adults\n")
     assert chunks[1].text.startswith("Paracetamol dosing › Children\n")
     assert {c.sandbox_id for c in chunks} == {sandbox_a.pk}
-    assert all(c.embedder == document.embedder == "hashing-ngram-v1" for c in chunks)
+    assert all(c.embedder == document.embedder == "hashing-words-v2" for c in chunks)
     event = AuditEvent.objects.get(action="document.add")
     assert event.payload["chunks"] == 2 and event.target_id == str(document.pk)
 

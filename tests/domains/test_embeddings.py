@@ -44,6 +44,17 @@ def test_related_texts_are_closer_than_unrelated_ones(query, near, far):
     assert cos(q, n) > cos(q, f) + 0.1
 
 
+def test_word_forms_meet_and_function_words_weigh_little():
+    """Five-letter prefixes match other forms of a word; "the", "of" ... carry almost nothing."""
+    child, children, unrelated = HashingEmbedder().embed(
+        ["child", "children", "adrenaline"])
+    assert cos(child, children) > 0.4 > abs(cos(child, unrelated))
+    question, same_words_only = HashingEmbedder().embed(
+        ["what is the dose of it for a child", "what is the colour of it for a car"])
+    assert cos(question, same_words_only) < 0.2
+    assert any(HashingEmbedder().embed(["what is it"])[0])  # only function words: not zero
+
+
 def test_the_default_embedder_is_hashing(settings):
     settings.EMBEDDINGS = None
     assert isinstance(get_embedder(), HashingEmbedder)
