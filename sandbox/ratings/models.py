@@ -82,8 +82,10 @@ class RatingConfig(models.Model):
 
     @classmethod
     def of(cls, sandbox) -> RatingConfig:
-        """The sandbox's settings; the defaults (unsaved) when none were ever saved."""
-        return cls.objects.filter(sandbox=sandbox).first() or cls(sandbox=sandbox)
+        """The sandbox's settings (a Sandbox or its id); the defaults (unsaved) when none
+        were ever saved."""
+        sandbox_id = getattr(sandbox, "pk", sandbox)
+        return cls.objects.filter(sandbox_id=sandbox_id).first() or cls(sandbox_id=sandbox_id)
 
 
 class ItemKind(models.TextChoices):

@@ -83,7 +83,7 @@ def item_refresh_status(item: RatingItem, rubric: Rubric, *, also_save=()) -> st
     elif item.ratings_count < item.needed:
         status = ItemStatus.OPEN
     else:
-        floor = RatingConfig.of(item.sandbox).agreement_floor
+        floor = RatingConfig.of(item.sandbox_id).agreement_floor  # no query for the sandbox
         low = [k for k, a in item_agreement(item, rubric).items() if a < floor - 1e-9]
         status = ItemStatus.ADJUDICATION if low else ItemStatus.COMPLETE
     changed = list(also_save)
