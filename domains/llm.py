@@ -37,6 +37,11 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+# Imported with this module, not on a process's first call: the import takes ~0.45 s, and in
+# a worker it would hold up every session streaming in the event loop at that moment (the
+# first run after a worker starts). Ollama's is imported on first use (a rarer provider).
+from langchain_openai import ChatOpenAI
+
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds between attempts at a transient failure
 
 
@@ -139,8 +144,6 @@ def chat_model(model, *, http_async_client=None, http_client=None) -> BaseChatMo
     if model.provider == "scripted":
         return ScriptedChatModel(script=model.script or {})
     if model.provider == "openai":
-        from langchain_openai import ChatOpenAI
-
         api_key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
         return ChatOpenAI(
             base_url=model.base_url or None, model=model.model_name,
