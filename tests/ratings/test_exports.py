@@ -18,11 +18,15 @@ FORMATS = ["trl-preference", "trl-unpaired", "hh-rlhf", "ultrafeedback", "helpst
 
 @pytest.fixture
 def rated(api, alice, sandbox_a, items, experts):
-    rng = random.Random(11)
-    for expert in experts:
+    for number, expert in enumerate(experts):
         client = api(expert)
         while (item := next_item(client, sandbox_a)) is not None:
-            submit(client, sandbox_a, item, values_for(item, lambda p, k: rng.choice(p)),
+            # Drawn from the item's content, not from one sequence in the order items are
+            # served (which varies from run to run): with that, some runs left no prompt
+            # whose best answer passed the gate, and the UltraFeedback export was empty.
+            rng = random.Random(json.dumps(
+                [11, number, item["context"], sorted(item["answers"].values())]))
+            submit(client, sandbox_a, item, values_for(item, lambda p, k, rng=rng: rng.choice(p)),
                    rationale="checked against the label", flags=["hallucination"])
     results_release(sandbox=sandbox_a, actor=alice)
     return sandbox_a
