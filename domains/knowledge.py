@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -288,6 +287,3 @@ def _reembed_rows(queryset, embedder, *, text, batch_size: int) -> int:
         last_pk = batch[-1].pk
     return count
 
-
-aretrieve = sync_to_async(retrieve)
-aindex_turn = sync_to_async(index_turn)

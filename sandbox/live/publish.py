@@ -441,10 +441,6 @@ class TokenFrames:
             run_id=self.run_id, sandbox_id=self.sandbox_id, type="token",
             payload={"session": self.session_id, "turn": self.turn_index, "text": text}))
 
-    async def flush(self) -> None:
-        """Queue what is buffered as a frame now (unless held)."""
-        self._flush()
-
     def close_nowait(self) -> list[asyncio.Future]:
         """Queue what is left; return the futures of the frames not yet stored and sent.
 

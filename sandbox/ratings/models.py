@@ -13,7 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -112,16 +112,6 @@ class RatingItemQuerySet(models.QuerySet):
         """Items whose ratings count in results: not gold, not excluded by an adjudicator."""
         return self.filter(is_gold=False, excluded=False)
 
-    def assignable_to(self, user):
-        """Open, non-gold items that ``user`` never held, rated or skipped.
-
-        Whether an item still has a free place (its ``needed`` minus submissions and other
-        experts' unexpired leases) is checked under the item's row lock when leasing.
-        """
-        mine = Assignment.objects.filter(item=OuterRef("pk"), expert=user)
-        return (self.filter(is_gold=False, excluded=False, status=ItemStatus.OPEN)
-                .exclude(Exists(mine)))
-
 
 class RatingItem(models.Model):
     """An answer (single) or two answers to the same turn (pair), to be rated blind.
@@ -214,7 +204,10 @@ class AssignmentStatus(models.TextChoices):
 
 class AssignmentQuerySet(models.QuerySet):
     def holding(self, *, now=None):
-        """Assignments that occupy a place on their item: submitted, or leased and unexpired."""
+        """Assignments that occupy a place on their item: submitted, or leased and unexpired.
+
+        The rating queue's SQL (``sandbox/ratings/services/queue.py``) restates this rule.
+        """
         now = now or timezone.now()
         return self.filter(Q(status=AssignmentStatus.SUBMITTED)
                            | Q(status=AssignmentStatus.LEASED, expires_at__gt=now))

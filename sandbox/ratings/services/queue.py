@@ -22,6 +22,7 @@ from sandbox.core.models import Sandbox
 from sandbox.ratings.models import (
     Assignment,
     AssignmentStatus,
+    ItemStatus,
     RatingConfig,
     RatingItem,
 )
@@ -55,13 +56,15 @@ def _renew(assignment: Assignment, *, now, minutes: int) -> Assignment:
 
 # The queue's two hot statements, in SQL: an expert asks for an item every few seconds, and
 # the ORM's compilation of these (subqueries, row locks) cost more than PostgreSQL's work.
-# "Holding" = submitted, or leased and unexpired (AssignmentQuerySet.holding).
+# They restate two rules of the models; a change to either must be made here too:
+# "holding" = submitted, or leased and unexpired (AssignmentQuerySet.holding), and an item
+# is offered to an expert when open, not gold, not excluded, and never held by them.
 _HOLDERS = """(SELECT count(*) FROM {assignment} h WHERE h.item_id = {of} AND
-               (h.status = 'submitted' OR (h.status = 'leased' AND h.expires_at > %(now)s)))"""
+               (h.status = '{submitted}' OR (h.status = '{leased}' AND h.expires_at > %(now)s)))"""
 
 _PICK = """
 SELECT i.* FROM {item} i
- WHERE i.sandbox_id = %(sandbox)s AND i.status = 'open' AND NOT i.is_gold AND NOT i.excluded
+ WHERE i.sandbox_id = %(sandbox)s AND i.status = '{open}' AND NOT i.is_gold AND NOT i.excluded
    AND NOT EXISTS (SELECT 1 FROM {assignment} m WHERE m.item_id = i.id
                                                   AND m.expert_id = %(expert)s)
    AND {holders} < i.needed
@@ -74,14 +77,18 @@ SELECT i.* FROM {item} i
 _LEASE = """
 INSERT INTO {assignment} (item_id, expert_id, sandbox_id, status, leased_at, expires_at,
                           skip_reason)
-SELECT %(item)s, %(expert)s, %(sandbox)s, 'leased', %(now)s, %(expires)s, ''
+SELECT %(item)s, %(expert)s, %(sandbox)s, '{leased}', %(now)s, %(expires)s, ''
  WHERE {holders} < %(needed)s
 RETURNING id"""
 
 
 def _sql(template: str, **extra) -> str:
-    tables = {"item": RatingItem._meta.db_table, "assignment": Assignment._meta.db_table}
-    return template.format(**tables, **extra)
+    """``template`` with the tables' names and the status values (constants of the models,
+    never user input) filled in."""
+    names = {"item": RatingItem._meta.db_table, "assignment": Assignment._meta.db_table,
+             "open": ItemStatus.OPEN.value, "submitted": AssignmentStatus.SUBMITTED.value,
+             "leased": AssignmentStatus.LEASED.value}
+    return template.format(**names, **extra)
 
 
 def _pick(*, sandbox, expert, now, skipped: list, wait: bool) -> RatingItem | None:
@@ -202,9 +209,9 @@ def queue_progress(*, sandbox: Sandbox, expert) -> Progress:
 
 _PROGRESS = """
 SELECT (SELECT count(*) FROM {assignment}
-         WHERE sandbox_id = %(sandbox)s AND expert_id = %(expert)s AND status = 'submitted'),
+         WHERE sandbox_id = %(sandbox)s AND expert_id = %(expert)s AND status = '{submitted}'),
        (SELECT count(*) FROM {item} i
-         WHERE i.sandbox_id = %(sandbox)s AND i.status = 'open' AND NOT i.is_gold
+         WHERE i.sandbox_id = %(sandbox)s AND i.status = '{open}' AND NOT i.is_gold
            AND NOT i.excluded
            AND NOT EXISTS (SELECT 1 FROM {assignment} m WHERE m.item_id = i.id
                                                           AND m.expert_id = %(expert)s))"""
