@@ -6,3 +6,12 @@ class CoreConfig(AppConfig):
     name = "sandbox.core"
     label = "core"
     verbose_name = _("Sandboxes")
+
+    def ready(self):
+        from sandbox.core.runtime import freeze_startup_heap
+
+        # The apps after this one only connect signals; every module their models,
+        # views and tasks need (LangChain's included, via procrastinate's task
+        # discovery before this app) is imported by now.
+        freeze_startup_heap()
+
