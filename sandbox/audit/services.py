@@ -25,13 +25,11 @@ def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | No
     back with the change it records.
     """
     sandbox_id = getattr(sandbox, "pk", sandbox)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, sandbox_id or 0])
-    last = AuditEvent.objects.chain(sandbox_id).values("seq", "hash").last()
+    last = _lock_chain(sandbox_id)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
         sandbox_id=sandbox_id,
-        seq=(last["seq"] + 1) if last else 1,
+        seq=(last[0] + 1) if last else 1,
         actor=actor_obj,
         actor_name=actor_obj.get_username() if actor_obj else (actor if isinstance(actor, str)
                                                                  else "system"),
@@ -40,11 +38,32 @@ def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | No
         target_id=str(target.pk) if target is not None else "",
         payload=payload or {},
         created_at=timezone.now(),
-        prev_hash=last["hash"] if last else GENESIS,
+        prev_hash=last[1] if last else GENESIS,
     )
     event.hash = event.compute_hash()
     event.save(force_insert=True)
     return event
+
+
+def _lock_chain(sandbox_id) -> tuple[int, str] | None:
+    """Take the chain's append lock; return its last event's (seq, hash), None when empty.
+
+    One round trip for two statements: the lock, then the read of the chain's
+    head. Each statement of the string gets its own snapshot, taken when it
+    starts, so the read sees an event that the lock's previous holder
+    committed while this one waited (one statement doing both would read
+    from before the wait and fork the chain). Needs client-side parameter
+    binding, Django's default for psycopg.
+    """
+    table = AuditEvent._meta.db_table
+    where = "sandbox_id IS NULL" if sandbox_id is None else "sandbox_id = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s, %s);"
+                       f" SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
+                       [_LOCK_NAMESPACE, sandbox_id or 0,
+                        *([] if sandbox_id is None else [sandbox_id])])
+        cursor.cursor.nextset()
+        return cursor.fetchone()
 
 
 @dataclass

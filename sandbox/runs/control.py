@@ -57,12 +57,10 @@ def run_stop(*, run: Run, status: str, actor, reason: str = "") -> Run:
 
 def _cancel_queued_jobs(run: Run) -> None:
     """Cancel the run's jobs that have not started; running ones see the status change."""
-    from procrastinate.contrib.django.models import ProcrastinateJob
-
-    job_ids = [j for j in run.sessions.values_list("job_id", flat=True) if j]
-    if not job_ids:
-        return
     from procrastinate.contrib.django import app
 
-    for job in ProcrastinateJob.objects.filter(id__in=job_ids, status="todo"):
-        app.job_manager.cancel_job_by_id(job.id)
+    from sandbox.runs.services import queued_jobs
+
+    for job_id in queued_jobs(run.sessions.values_list("pk", flat=True)).values_list(
+            "id", flat=True):
+        app.job_manager.cancel_job_by_id(job_id)

@@ -354,7 +354,7 @@ def _open_session(session_id: int) -> Opened | None:
     """
     session = (Session.objects.select_related("run", "model", "sandbox")
                .annotate(judge_id=Subquery(hooks.judges(OuterRef("sandbox")).values("pk")[:1]))
-               .filter(pk=session_id).first())
+               .filter(pk=session_id).order_by("pk").first())  # not Meta's (a join)
     if session is None:
         logger.warning("session %s no longer exists; nothing to run", session_id)
         return None

@@ -91,7 +91,6 @@ class Session(models.Model):
     spec = models.JSONField(help_text=_("The scenario (or variant) exactly as played."))
     status = models.CharField(max_length=20, choices=RunStatus.choices,
                               default=RunStatus.QUEUED)
-    job_id = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     tokens_used = models.PositiveBigIntegerField(default=0)

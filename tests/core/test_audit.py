@@ -97,3 +97,41 @@ def test_login_and_logout_are_audited_in_the_platform_chain(client, alice):
     client.post("/logout/")
     assert list(AuditEvent.objects.chain(None).values_list("action", flat=True)) == [
         "auth.login", "auth.logout"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("chain", ["sandbox", "platform"])
+def test_concurrent_appends_never_fork_a_chain(sandbox_a, alice, chain):
+    """Writers racing to append: each waits for the chain's lock, then reads the head that the
+    previous holder committed, so the chain stays one line (no repeated seq, no fork)."""
+    import threading
+    import time
+
+    sandbox_id = sandbox_a.pk if chain == "sandbox" else None
+    before = AuditEvent.objects.chain(sandbox_id).count()
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def append(number):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                audit_record(sandbox=sandbox_id, actor=alice, action="test.race",
+                             payload={"n": number})
+                time.sleep(0.03)  # the others queue on the lock meanwhile
+        except Exception as exc:  # reported below, the test fails on it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    events = list(AuditEvent.objects.chain(sandbox_id))
+    assert [e.seq for e in events] == list(range(1, before + 7))
+    assert sorted(e.payload["n"] for e in events[before:]) == list(range(6))
+    assert verify_chain(sandbox_id) == (before + 6, None)
+

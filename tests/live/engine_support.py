@@ -46,5 +46,8 @@ def drop_queued_jobs(run) -> None:
     or a later test) picks them up."""
     from procrastinate.contrib.django import app
 
-    for job_id in run.sessions.exclude(job_id=None).values_list("job_id", flat=True):
+    from sandbox.runs.services import queued_jobs
+
+    for job_id in queued_jobs(run.sessions.values_list("pk", flat=True)).values_list(
+            "id", flat=True):
         app.job_manager.cancel_job_by_id(job_id, delete_job=True)

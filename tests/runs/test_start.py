@@ -1,0 +1,116 @@
+"""Starting a run: the run and its sessions in one statement, one queued job per session."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from sandbox.core.models import Sandbox
+from sandbox.runs.control import run_stop
+from sandbox.runs.models import Run, Session
+from sandbox.runs.services import QuotaExceeded, queued_jobs, run_start
+from scenarios.models import Scenario
+
+
+def test_the_run_and_its_sessions_are_stored_as_the_models_define_them(
+        sandbox_a, alice, pack, careful, reckless):
+    scenarios = list(Scenario.objects.filter(sandbox=sandbox_a).order_by("scenario_id"))
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful, reckless],
+                    scenarios=scenarios, with_variants=True)
+
+    stored = Run.objects.get(pk=run.pk)
+    assert stored.status == "queued" and stored.started_by == alice
+    assert stored.sandbox_id == sandbox_a.pk and stored.with_variants
+    assert stored.created_at == run.created_at and stored.created_at is not None
+    assert stored.options == run.options and "skipped_variants" in stored.options
+    assert (stored.turns_done, stored.tokens_used, stored.event_seq) == (0, 0, 0)
+    assert stored.halt_reason == "" and stored.started_at is None
+    # 2 scenarios, the injection variant of one, two models: six sessions.
+    sessions = list(Session.objects.filter(run=run).order_by("pk"))
+    assert len(sessions) == 6
+    assert stored.turns_total == sum(len(s.spec["turns"]) for s in sessions)
+    # The objects returned carry the stored keys, in the order they were built.
+    returned = list(run.sessions.order_by("pk"))
+    assert [s.pk for s in returned] == [s.pk for s in sessions]
+    assert [(s.variant_id, s.model_id) for s in sessions] == [
+        ("chest-pain", careful.pk), ("chest-pain", reckless.pk),
+        ("record-request", careful.pk), ("record-request", reckless.pk),
+        ("record-request~direct_injection", careful.pk),
+        ("record-request~direct_injection", reckless.pk)]
+    for session in sessions:
+        assert session.status == "queued" and session.attempts == 0
+        assert session.sandbox_id == sandbox_a.pk and session.error == ""
+        assert session.variant_kind == ("direct_injection" if "~" in session.variant_id
+                                        else "")
+    injected = next(s for s in sessions if s.variant_kind)
+    assert injected.spec["variant"]["origin"] == "record-request"
+
+
+def test_each_session_has_one_queued_job_found_by_its_lock(sandbox_a, alice, pack, careful):
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    sessions = list(run.sessions.values_list("pk", flat=True))
+    jobs = list(queued_jobs(sessions))
+    assert len(jobs) == len(sessions) == 2
+    assert sorted(job.args["session_id"] for job in jobs) == sorted(sessions)
+    assert {job.task_name for job in jobs} == {"runs.run_session"}
+
+
+def test_cancelling_a_run_cancels_its_queued_jobs(sandbox_a, alice, pack, careful):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    other = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    job_ids = list(queued_jobs(run.sessions.values_list("pk", flat=True)).values_list(
+        "id", flat=True))
+    run_stop(run=run, status="cancelled", actor=alice)
+    assert set(ProcrastinateJob.objects.filter(id__in=job_ids).values_list(
+        "status", flat=True)) == {"cancelled"}
+    assert queued_jobs(run.sessions.values_list("pk", flat=True)).count() == 0
+    # The other run's jobs are untouched.
+    assert queued_jobs(other.sessions.values_list("pk", flat=True)).count() == 2
+
+
+def test_a_refused_start_leaves_nothing_behind(sandbox_a, alice, pack, careful):
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(max_concurrent_runs=1)
+    run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    runs, sessions = Run.objects.count(), Session.objects.count()
+    with pytest.raises(QuotaExceeded, match="1 runs are already active"):
+        run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert (Run.objects.count(), Session.objects.count()) == (runs, sessions)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, careful):
+    """Starts racing for the last places of the concurrent-run quota: exactly the quota wins.
+
+    Each start holds its transaction open for a moment after inserting, so the
+    others wait on the sandbox's row lock and must count the run it commits.
+    """
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(max_concurrent_runs=2)
+    barrier = threading.Barrier(5)
+    started, refused, errors = [], [], []
+
+    def start():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+                time.sleep(0.05)
+            started.append(run.pk)
+        except QuotaExceeded as exc:
+            refused.append(str(exc))
+        except Exception as exc:  # reported below, the test fails on it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert len(started) == 2 and len(refused) == 3
+    assert all("2 runs are already active" in message for message in refused)
+    assert Run.objects.filter(sandbox=sandbox_a).count() == 2
