@@ -5,10 +5,15 @@ the whole platform — run_start, procrastinate jobs picked up by a worker, the
 engine, token frames to the channel layer, checks, saved turns — against a
 local OpenAI-compatible endpoint that streams at a fixed rate, and times the
 same conversations made directly with LangChain. Prints both wall times and
-their ratio (goal ≤ 1.05) for two deployments (``MODES``): the worker inside
-this process, as ``make run`` serves, and a separate ``manage.py procrastinate
-worker`` process with Redis, as docs/runs.md's deployment for scale. Exits 1
-when a mode misses the goal.
+their ratio (goal ≤ 1.05) for three deployments (``MODES``): the worker inside
+this process, as ``make run`` serves, and one or two separate ``manage.py
+procrastinate worker`` processes with Redis, as docs/runs.md's deployment for
+scale. Exits 1 when a mode misses the goal. ``BENCH_MODES`` picks modes by
+name prefix (``BENCH_MODES=embedded``).
+
+Each round also prints where the last run to finish spent its time: when it
+was created, how long its first turn took to start (the job picked up, the
+session opened), its model calls, the gaps between its turns and its close.
 
 Run with ``make bench`` or ``.venv/bin/python tests/bench/bench_runs.py``. It
 uses a database of its own (created in the embedded PostgreSQL, or on the
@@ -59,13 +64,20 @@ TOKENS = 40  # words per reply
 DELAY = 0.02  # seconds between streamed words: 50 tokens/s per stream
 GOAL = 1.05
 
-EMBEDDED, SEPARATE = "embedded", "separate worker"
+# Each mode: (what it measures, separate worker processes; 0 = the worker in this process).
 MODES = {
-    EMBEDDED: "the worker inside the process that starts the runs, as `make run` serves",
-    SEPARATE: "a `manage.py procrastinate worker` process with Redis, as docs/runs.md's "
-              "deployment for scale; the runs are started from this process, as the API "
-              "server's",
+    "embedded": ("the worker inside the process that starts the runs, as `make run` serves",
+                 0),
+    "separate worker": ("a `manage.py procrastinate worker` process with Redis, as "
+                        "docs/runs.md's deployment for scale; the runs are started from this "
+                        "process, as the API server's", 1),
+    "two separate workers": ("two such worker processes, one per core of a 2-core machine "
+                             "(procrastinate shares the jobs between them)", 2),
 }
+# BENCH_MODES=embedded (or a comma-separated list of mode name prefixes) runs only those.
+SELECTED = [mode for mode in MODES
+            if any(mode.startswith(prefix.strip()) for prefix in
+                   os.environ.get("BENCH_MODES", ",".join(MODES)).split(","))]
 
 
 def main() -> int:
@@ -90,25 +102,26 @@ def main() -> int:
     results: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
     try:
         _wait_for(base_url)
-        for mode in MODES:
-            print(f"== {mode}: {MODES[mode]}", flush=True)
-            worker = None
-            if mode == SEPARATE:
+        for mode in SELECTED:
+            description, processes = MODES[mode]
+            print(f"== {mode}: {description}", flush=True)
+            workers = []
+            if processes:
                 redis_url = _redis_url()
                 if redis_url is None:
                     print(f"   skipped: no Redis answers at {REDIS_URL} (set BENCH_REDIS_URL)")
                     continue
-                worker = _start_worker(redis_url)
+                workers = [_start_worker(redis_url) for _ in range(processes)]
             try:
                 for number in range(1, ROUNDS + 1):
                     direct = asyncio.run(direct_langchain(base_url))
                     platform = asyncio.run(through_platform(
-                        base_url, f"{mode[0]}{number}", in_process=worker is None))
+                        base_url, f"{mode[0]}{number}", in_process=not workers))
                     results[mode].append((direct, platform))
                     print(f"   round {number}: direct {direct:.2f} s, platform {platform:.2f} s, "
                           f"ratio {platform / direct:.3f}", flush=True)
             finally:
-                if worker is not None:
+                for worker in workers:
                     _stop_worker(worker)
     finally:
         stub.terminate()
@@ -320,6 +333,7 @@ async def through_platform(base_url: str, number: str, *, in_process: bool) -> f
               f"started {(first - run_start_wall).total_seconds():.2f} s after the start; last "
               f"turn ended {(last_done - first).total_seconds():.2f} s later; per-turn time "
               f"outside the model call: median {median(overhead):.0f} ms")
+        print("   " + await _critical_path(run_ids, run_start_wall))
         statuses = [s async for s in Run.objects.filter(pk__in=run_ids).values_list(
             "status", flat=True)]
         if set(statuses) != {"completed"}:
@@ -330,6 +344,22 @@ async def through_platform(base_url: str, number: str, *, in_process: bool) -> f
             await asyncio.gather(worker, return_exceptions=True)
             await worker_app.close_async()
     return elapsed
+
+
+async def _critical_path(run_ids: list[int], start) -> str:
+    """Where the last run to finish spent its time, from the bench's start to its end."""
+    from sandbox.runs.models import Run, Turn
+
+    run = await Run.objects.filter(pk__in=run_ids).order_by("-finished_at").afirst()
+    turns = [t async for t in Turn.objects.filter(run=run).order_by("index")]
+    model = sum(t.latency_ms for t in turns) / 1000
+    ends = [t.started_at.timestamp() + t.latency_ms / 1000 for t in turns]
+    between = sum(b.started_at.timestamp() - a for a, b in zip(ends, turns[1:], strict=False))
+    return (f"last run: created +{(run.created_at - start).total_seconds():.3f} s, first turn "
+            f"+{(turns[0].started_at - run.created_at).total_seconds():.3f} s later, model "
+            f"calls {model:.3f} s ({', '.join(f'{t.latency_ms / 1000:.3f}' for t in turns)}), "
+            f"between turns {between:.3f} s, closed "
+            f"+{run.finished_at.timestamp() - ends[-1]:.3f} s after the last answer")
 
 
 if __name__ == "__main__":
