@@ -49,8 +49,14 @@ def _no_leftover_jobs(request, django_db_blocker):
         return
     from django.db import connection
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs")
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")
+        # Closed here: after an async test this teardown runs while pytest-asyncio's event
+        # loop is running, where Django's ``connection`` is a wrapper of that context, not
+        # the one the test database's teardown closes; left open, its session stopped the
+        # database from being dropped ("is being accessed by other users").
+        connection.close()
 
 
 def make_user(username: str, *, can_create=False, staff=False):
