@@ -62,7 +62,7 @@ def _lock_chain(sandbox_id) -> tuple[int, str] | None:
                        f" SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
                        [_LOCK_NAMESPACE, sandbox_id or 0,
                         *([] if sandbox_id is None else [sandbox_id])])
-        cursor.cursor.nextset()
+        cursor.nextset()
         return cursor.fetchone()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -81,6 +81,12 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     if not sandbox.accepts_new_runs:
         raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
                                  "sandbox.") % {"status": sandbox.get_status_display()})
+    # Counted after the lock is held, so that concurrent starts see each other's runs.
+    active = Run.objects.filter(sandbox=sandbox).active().count()
+    if active >= sandbox.max_concurrent_runs:
+        raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
+                              "sandbox allows %(max)s at once.")
+                            % {"active": active, "max": sandbox.max_concurrent_runs})
     if sandbox.tokens_used >= sandbox.token_budget:
         raise QuotaExceeded(_("Quota reached: the sandbox has used %(used)s of its %(budget)s "
                               "token budget.") % {"used": sandbox.tokens_used,
@@ -115,79 +121,20 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
                     sandbox=sandbox, scenario=scenario, model=model, spec=spec,
                     variant_kind=(spec.get("variant") or {}).get("kind", ""),
                     variant_id=spec["id"]))
-    run = Run(sandbox=sandbox, started_by=started_by, with_variants=with_variants,
-              turns_total=sum(len(s.spec["turns"]) for s in sessions),
-              options={"variant_kinds": variant_kinds, "skipped_variants": skipped})
-    active = _insert_run(run, sessions)
-    if active >= sandbox.max_concurrent_runs:  # raising rolls the insert back
-        raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
-                              "sandbox allows %(max)s at once.")
-                            % {"active": active, "max": sandbox.max_concurrent_runs})
+    run = Run.objects.create(sandbox=sandbox, started_by=started_by,
+                             with_variants=with_variants,
+                             turns_total=sum(len(s.spec["turns"]) for s in sessions),
+                             options={"variant_kinds": variant_kinds,
+                                      "skipped_variants": skipped})
+    for session in sessions:
+        session.run = run
+    Session.objects.bulk_create(sessions)
     audit_record(sandbox=sandbox, actor=started_by, action="run.start", target=run,
                  payload={"models": [m.pk for m in models],
                           "scenarios": [s.scenario_id for s in scenarios],
                           "with_variants": with_variants, "sessions": len(sessions)})
     defer_sessions(sessions)
     return run
-
-
-def _insert_run(run: Run, sessions: list[Session]) -> int:
-    """Insert ``run`` and its ``sessions`` in one statement; return how many runs of the
-    sandbox were active before this one.
-
-    Called once the sandbox's row is locked: the statement's snapshot is taken
-    then, so the count includes the runs that concurrent starts committed
-    while this one waited for the lock. The columns and values come from the
-    models' fields (defaults and ``auto_now_add`` included), as Django's own
-    inserts would give them. Sets the primary keys on ``run`` and ``sessions``.
-    """
-    run_fields = _insert_fields(Run)
-    session_fields = [f for f in _insert_fields(Session) if f.attname != "run_id"]
-    run_params, session_params = [], []
-    run_row = f"({_placeholders(run_fields, run, run_params)})"
-    session_rows = [f"({ordinal}, {_placeholders(session_fields, session, session_params)})"
-                    for ordinal, session in enumerate(sessions)]
-    quote = connection.ops.quote_name
-    sql = f"""
-        WITH new_run AS (
-            INSERT INTO {Run._meta.db_table} ({", ".join(quote(f.column) for f in run_fields)})
-            VALUES {run_row}
-            RETURNING id
-        ), active AS (
-            SELECT count(*) AS n FROM {Run._meta.db_table}
-            WHERE sandbox_id = %s AND status = ANY(%s)
-        )
-        INSERT INTO {Session._meta.db_table}
-            (run_id, {", ".join(quote(f.column) for f in session_fields)})
-        SELECT new_run.id, {", ".join(f"v.{quote(f.column)}" for f in session_fields)}
-        FROM new_run, (VALUES {", ".join(session_rows)})
-             AS v(ord, {", ".join(quote(f.column) for f in session_fields)})
-        ORDER BY v.ord
-        RETURNING run_id, id, (SELECT n FROM active)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*run_params, run.sandbox_id, [RunStatus.QUEUED, RunStatus.RUNNING],
-                             *session_params])
-        rows = cursor.fetchall()
-    run.pk = rows[0][0]
-    run._state.adding, run._state.db = False, connection.alias
-    for session, (_run_id, pk, _active) in zip(sessions, rows, strict=True):
-        session.pk, session.run = pk, run
-        session._state.adding, session._state.db = False, connection.alias
-    return rows[0][2]
-
-
-def _insert_fields(model) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def _placeholders(fields, obj, params: list) -> str:
-    """``%s::type, ...`` for ``obj``'s insert values; the values are appended to ``params``."""
-    casts = []
-    for field in fields:
-        params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-        casts.append(f"%s::{field.cast_db_type(connection)}")
-    return ", ".join(casts)
 
 
 def defer_sessions(sessions: list[Session]) -> None:

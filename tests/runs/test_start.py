@@ -1,4 +1,5 @@
-"""Starting a run: the run and its sessions in one statement, one queued job per session."""
+"""Starting a run: the run and its sessions as the models define them, one queued job per
+session, the concurrent-run quota under racing starts."""
 
 import threading
 import time
