@@ -42,6 +42,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 # first run after a worker starts). Ollama's is imported on first use (a rarer provider).
 from langchain_openai import ChatOpenAI
 
+from domains.openai_client import ChatCompletions
+
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds between attempts at a transient failure
 
 
@@ -145,11 +147,20 @@ def chat_model(model, *, http_async_client=None, http_client=None) -> BaseChatMo
         return ScriptedChatModel(script=model.script or {})
     if model.provider == "openai":
         api_key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
+        # With the caller's client, requests go through the lean client of
+        # domains.openai_client instead of the OpenAI SDK (see there why).
+        lean = None if http_async_client is None else ChatCompletions(
+            client=http_async_client, base_url=model.base_url or None, api_key=api_key,
+            timeout=model.timeout_seconds)
         return ChatOpenAI(
             base_url=model.base_url or None, model=model.model_name,
             api_key=api_key or "not-needed", temperature=model.temperature,
             max_tokens=model.max_tokens, timeout=model.timeout_seconds, max_retries=0,
             stream_usage=True, http_async_client=http_async_client, http_client=http_client,
+            async_client=lean,
+            # No per-chunk deadline on top of the whole reply's (astream_reply's
+            # timeout_seconds): it rearmed a timer for every token, ~5% of a stream's CPU.
+            stream_chunk_timeout=None,
         )
     if model.provider == "ollama":
         from langchain_ollama import ChatOllama
@@ -189,6 +200,8 @@ def _classify(exc: BaseException) -> ModelCallError:
     transient_names = ("APIConnectionError", "ConnectError", "ConnectionError",
                        "RemoteProtocolError", "ReadError", "ConnectionRefusedError",
                        "ConnectionResetError")
+    if isinstance(exc, (httpx.TransportError, OSError)):
+        text = f"Connection failed ({text})"
     return ModelCallError(text, transient=name in transient_names)
 
 

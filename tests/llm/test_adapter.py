@@ -47,6 +47,7 @@ async def test_sends_the_key_from_the_named_environment_variable(endpoint, monke
     model = openai_model(endpoint, temperature=0.3, max_tokens=77)
     await collect(model, "hello")
     request = endpoint.requests[-1]
+    assert endpoint.headers[-1]["authorization"] == "Bearer sk-test-123"
     assert request["model"] == "stub-1" and request["stream"] is True
     assert request["temperature"] == 0.3
     assert request.get("max_tokens", request.get("max_completion_tokens")) == 77

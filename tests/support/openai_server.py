@@ -8,7 +8,11 @@ so one server can play every case a test needs:
 - ``[[drop-after:N]]`` send N deltas, then cut the connection (a failure in mid-stream);
 - ``[[garbage]]`` send a line that is not JSON;
 - ``[[stall]]`` send one delta, then nothing for a minute (a timeout);
-- ``[[slow:S]]`` wait S seconds between deltas (default: the server's ``delay``).
+- ``[[slow:S]]`` wait S seconds between deltas (default: the server's ``delay``);
+- ``[[error-event]]`` send one delta, then an ``error`` object in the stream;
+- ``[[keepalive]]`` send an SSE comment line (``: keepalive``) before every delta.
+
+A request with ``"stream": false`` gets the whole completion as one JSON object.
 
 Otherwise it replies ``reply`` (default: an echo of the question) word by word.
 """
@@ -39,6 +43,7 @@ class OpenAIStub:
         self.reply = reply
         self.delay = delay
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers, names in lower case
         self.failures_served: dict[str, int] = {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -74,6 +79,8 @@ class OpenAIStub:
             return
         request = json.loads(body or b"{}")
         self.requests.append(request)
+        self.headers.append({name.decode().lower(): value.decode()
+                             for name, value in scope["headers"]})
         last = next((m["content"] for m in reversed(request.get("messages", []))
                      if m["role"] == "user"), "")
         directives = {name: value for name, value in DIRECTIVE.findall(last)}
@@ -87,6 +94,16 @@ class OpenAIStub:
         text = self.reply if self.reply is not None else f"You asked: {DIRECTIVE.sub('', last)}"
         words = re.findall(r"\s*\S+", text) or [""]
         delay = float(directives.get("slow") or self.delay)
+        prompt_tokens = sum(len(m["content"].split()) for m in request.get("messages", []))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
+                 "total_tokens": prompt_tokens + len(words)}
+        if request.get("stream") is False:
+            await self._json(send, 200, {
+                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+                "model": request.get("model", "stub"), "usage": usage,
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "".join(words)}}]})
+            return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", b"text/event-stream")]})
         created = int(time.time())
@@ -113,15 +130,18 @@ class OpenAIStub:
                             "body": b"data: {this is not json\n\n"})
             if "stall" in directives and i == 1:
                 await asyncio.sleep(60)
+            if "error-event" in directives and i == 1:
+                await event({"error": {"message": "the model crashed", "type": "server_error"}})
+                break
             if delay:
                 await asyncio.sleep(delay)
+            if "keepalive" in directives:
+                await send({"type": "http.response.body", "more_body": True,
+                            "body": b": keepalive\n\n"})
             await event(chunk(word))
         await event(chunk(finish="stop"))
-        prompt_tokens = sum(len(m["content"].split()) for m in request.get("messages", []))
         await event({"id": "chatcmpl-stub", "object": "chat.completion.chunk", "created": created,
-                     "model": request.get("model", "stub"), "choices": [],
-                     "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
-                               "total_tokens": prompt_tokens + len(words)}})
+                     "model": request.get("model", "stub"), "choices": [], "usage": usage})
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n",
                     "more_body": False})
 
