@@ -258,6 +258,12 @@ X_FRAME_OPTIONS = "DENY"
 # Background jobs: in the embedded default the worker runs inside the server
 # process (see `manage.py serve`); with REDIS_URL workers are separate processes.
 SANDBOX_INPROCESS_WORKER = env_bool("SANDBOX_INPROCESS_WORKER", not REDIS_URL)
+# Every worker (in `serve`, `make worker`) also looks for jobs every half second, not only
+# when PostgreSQL notifies it. procrastinate 3.10's worker clears its "new job" flag after
+# each fetch, so a job whose notification arrives while a fetch that finds nothing is under
+# way waits for the next look: 5 s with procrastinate's default, which the runs benchmark
+# caught as a session starting 5 s late (tests/runs/test_job_pickup.py reproduces it).
+PROCRASTINATE_WORKER_DEFAULTS = {"fetch_job_polling_interval": 0.5}
 
 LOGGING = {
     "version": 1,
