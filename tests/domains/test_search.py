@@ -90,3 +90,29 @@ def test_retrieve_only_compares_vectors_of_the_current_embedder(sandbox_a, doc_a
     settings.EMBEDDINGS = {"provider": "hashing"}
     doc_a.chunks.update(embedder="openai:other@http://x")
     assert knowledge.retrieve(sandbox_a, "paracetamol", 5) == []
+
+
+
+def _index_scan_after_settings(sandbox):
+    """Whether index scans (HNSW's) are on for the search ``retrieve`` makes in ``sandbox``."""
+    from django.db import connection, transaction
+
+    from domains.models import Chunk
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        knowledge._search_settings(cursor, Chunk, sandbox)
+        cursor.execute("SELECT current_setting('enable_indexscan'), "
+                       "current_setting('hnsw.ef_search')")
+        indexscan, ef = cursor.fetchone()
+    assert ef == str(knowledge.EF_SEARCH)
+    return indexscan == "on"
+
+
+def test_a_small_sandbox_is_searched_exactly_and_a_large_one_through_the_index(
+        alice, sandbox_a, doc_a, monkeypatch):
+    assert doc_a.chunks.count() == 2
+    assert not _index_scan_after_settings(sandbox_a)  # exact: the sandbox's rows, sorted
+    monkeypatch.setattr(knowledge, "EXACT_UP_TO", 1)
+    assert _index_scan_after_settings(sandbox_a)
+    monkeypatch.setattr(knowledge, "EXACT_UP_TO", 2)
+    assert not _index_scan_after_settings(sandbox_a)
