@@ -20,10 +20,11 @@ is an :class:`EndpointError` with ``status_code``; httpx's own exceptions
 (connection refused or reset, a timeout) pass through unchanged; a chunk that
 is not JSON raises ``json.JSONDecodeError``.
 
-Not supported, because the platform never asks for them: structured output
-through the SDK's ``beta.chat.completions.stream`` (``ChatOpenAI`` would need
-``root_async_client``), and the raw-response path LangChain takes for
-``include_response_headers``.
+LangChain asks ``with_raw_response.create`` (headers and ``parse()``) for a
+request without streaming; that is served too. Not supported, because the
+platform never asks for it: structured output through the SDK's
+``beta.chat.completions.stream`` (``ChatOpenAI`` would need
+``root_async_client``).
 """
 
 from __future__ import annotations
@@ -164,4 +165,4 @@ def _error_message(response: httpx.Response) -> str:
         detail = _describe(json.loads(response.text).get("error") or response.text)
     except (ValueError, AttributeError):
         detail = response.text[:ERROR_TEXT_LIMIT]
-    return f"Error code: {response.status_code} - {detail}".rstrip(" -")
+    return f"Error code: {response.status_code}" + (f" - {detail}" if detail.strip() else "")

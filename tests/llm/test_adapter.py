@@ -5,20 +5,7 @@ import pytest
 from domains import llm
 from domains.llm import ModelCallError, astream_reply, count_tokens
 from domains.models import DomainModel
-from tests.support.openai_server import OpenAIStub
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    stub = OpenAIStub(delay=0.001).start()
-    yield stub
-    stub.stop()
-
-
-def openai_model(endpoint, **fields):
-    return DomainModel(name="stub", provider="openai", base_url=endpoint.base_url,
-                       model_name="stub-1", timeout_seconds=fields.pop("timeout_seconds", 10),
-                       api_key_env="STUB_KEY", **fields)
+from tests.llm.conftest import openai_model
 
 
 async def collect(model, content):

@@ -6,21 +6,8 @@ from langchain_core.messages import HumanMessage
 
 from domains import llm
 from domains.llm import ModelCallError, astream_reply
-from domains.models import DomainModel
 from domains.openai_client import ChatCompletions, EndpointError
-from tests.support.openai_server import OpenAIStub
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    stub = OpenAIStub(delay=0.001).start()
-    yield stub
-    stub.stop()
-
-
-def openai_model(endpoint, **fields):
-    return DomainModel(name="stub", provider="openai", base_url=endpoint.base_url,
-                       model_name="stub-1", timeout_seconds=10, **fields)
+from tests.llm.conftest import openai_model
 
 
 async def test_the_platform_s_chat_models_stream_through_the_lean_client(endpoint):
@@ -34,7 +21,8 @@ async def test_the_platform_s_chat_models_stream_through_the_lean_client(endpoin
 
 
 async def test_no_key_sends_no_authorization_header(endpoint):
-    await astream_reply(openai_model(endpoint), [{"role": "user", "content": "hello"}])
+    await astream_reply(openai_model(endpoint, api_key_env=""),
+                        [{"role": "user", "content": "hello"}])
     assert "authorization" not in endpoint.headers[-1]
     assert endpoint.headers[-1]["accept"] == "text/event-stream"
 

@@ -1,14 +1,17 @@
 """Run and scenario pages: start a run with one click, read transcripts with model output
 escaped, and nothing of another sandbox."""
 
+import json
 
 import pytest
 
 from domains.models import DomainModel
 from sandbox.runs.engine import execute_session
-from sandbox.runs.models import Run
+from sandbox.runs.models import Run, Turn
 from sandbox.runs.services import run_start
+from scenarios.services import pack_import
 from tests.support.aio import run_sync
+from tests.support.openai_server import OpenAIStub
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -32,6 +35,34 @@ def test_transcript_page_shows_model_output_as_text(signed_in, alice, sandbox_a,
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_s_error_text_is_shown_as_text(signed_in, alice, sandbox_a):
+    """An OpenAI-compatible endpoint's error message is untrusted too: it is stored as the
+    failed turn's error and escaped on the transcript page."""
+    stub = OpenAIStub().start()
+    try:
+        model = DomainModel.objects.create(sandbox=sandbox_a, name="failing", provider="openai",
+                                           base_url=stub.base_url, model_name="m",
+                                           timeout_seconds=10)
+        text = ("pack: {id: hostile, title: H, vertical: medical, language: en}\n"
+                "scenarios:\n  - id: hostile\n    title: H\n    turns:\n"
+                f"      - user: {json.dumps(HOSTILE + ' [[error-event]]')}\n"
+                "        expect: answer\n")
+        record, _ = pack_import(sandbox=sandbox_a, text=text, filename="h.yaml", actor=alice)
+        run = run_start(sandbox=sandbox_a, started_by=alice, models=[model],
+                        scenarios=list(record.scenarios.all()))
+        for session in run.sessions.all():
+            run_sync(execute_session(session.pk))
+    finally:
+        stub.stop()
+    turn = Turn.objects.get(run=run)
+    assert turn.status == "failed" and f"the model crashed on: {HOSTILE}" in turn.error
+    page = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/runs/{run.pk}/").content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert ("the model crashed on: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+            "&lt;img src=x onerror=alert(1)&gt;") in page
 
 
 def test_one_click_demo_run_starts_every_scenario_with_every_model(signed_in, alice, sandbox_a,

@@ -9,7 +9,8 @@ so one server can play every case a test needs:
 - ``[[garbage]]`` send a line that is not JSON;
 - ``[[stall]]`` send one delta, then nothing for a minute (a timeout);
 - ``[[slow:S]]`` wait S seconds between deltas (default: the server's ``delay``);
-- ``[[error-event]]`` send one delta, then an ``error`` object in the stream;
+- ``[[error-event]]`` send one delta, then an ``error`` object in the stream (its message
+  repeats the question, so a test can put hostile text in it);
 - ``[[keepalive]]`` send an SSE comment line (``: keepalive``) before every delta.
 
 A request with ``"stream": false`` gets the whole completion as one JSON object.
@@ -131,7 +132,8 @@ class OpenAIStub:
             if "stall" in directives and i == 1:
                 await asyncio.sleep(60)
             if "error-event" in directives and i == 1:
-                await event({"error": {"message": "the model crashed", "type": "server_error"}})
+                message = f"the model crashed on: {DIRECTIVE.sub('', last)}"
+                await event({"error": {"message": message, "type": "server_error"}})
                 break
             if delay:
                 await asyncio.sleep(delay)
