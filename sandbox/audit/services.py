@@ -25,11 +25,44 @@ def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | No
     back with the change it records.
     """
     sandbox_id = getattr(sandbox, "pk", sandbox)
-    last = _lock_chain(sandbox_id)
+    sql, params = chain_lock_sql(sandbox_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.nextset()
+        head = cursor.fetchone()
+    event = audit_event(sandbox=sandbox, actor=actor, action=action, target=target,
+                        payload=payload, head=head)
+    event.save(force_insert=True)
+    return event
+
+
+def chain_lock_sql(sandbox_id) -> tuple[str, list]:
+    """Two statements, for one round trip: take the chain's append lock, then read its
+    head; the second one's result is the head's (seq, hash), no row when it is empty.
+
+    Each statement of the string gets its own snapshot, taken when it starts,
+    so the read sees an event that the lock's previous holder committed while
+    this one waited (one statement doing both would read from before the wait
+    and fork the chain). Needs client-side parameter binding, Django's default
+    for psycopg. Callers that have other statements to send in the same
+    transaction may send these with them (``runs.services.run_start`` does),
+    then build the event with :func:`audit_event`.
+    """
+    table = AuditEvent._meta.db_table
+    where = "sandbox_id IS NULL" if sandbox_id is None else "sandbox_id = %s"
+    return (f"SELECT pg_advisory_xact_lock(%s, %s);"
+            f" SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
+            [_LOCK_NAMESPACE, sandbox_id or 0, *([] if sandbox_id is None else [sandbox_id])])
+
+
+def audit_event(*, sandbox, actor, action: str, target=None, payload: dict | None = None,
+                head: tuple[int, str] | None) -> AuditEvent:
+    """The next event of ``sandbox``'s chain, hashed, not saved; ``head`` is the chain's
+    last (seq, hash) as read under its lock (:func:`chain_lock_sql`), None when empty."""
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
-        sandbox_id=sandbox_id,
-        seq=(last[0] + 1) if last else 1,
+        sandbox_id=getattr(sandbox, "pk", sandbox),
+        seq=(head[0] + 1) if head else 1,
         actor=actor_obj,
         actor_name=actor_obj.get_username() if actor_obj else (actor if isinstance(actor, str)
                                                                  else "system"),
@@ -38,32 +71,10 @@ def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | No
         target_id=str(target.pk) if target is not None else "",
         payload=payload or {},
         created_at=timezone.now(),
-        prev_hash=last[1] if last else GENESIS,
+        prev_hash=head[1] if head else GENESIS,
     )
     event.hash = event.compute_hash()
-    event.save(force_insert=True)
     return event
-
-
-def _lock_chain(sandbox_id) -> tuple[int, str] | None:
-    """Take the chain's append lock; return its last event's (seq, hash), None when empty.
-
-    One round trip for two statements: the lock, then the read of the chain's
-    head. Each statement of the string gets its own snapshot, taken when it
-    starts, so the read sees an event that the lock's previous holder
-    committed while this one waited (one statement doing both would read
-    from before the wait and fork the chain). Needs client-side parameter
-    binding, Django's default for psycopg.
-    """
-    table = AuditEvent._meta.db_table
-    where = "sandbox_id IS NULL" if sandbox_id is None else "sandbox_id = %s"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT pg_advisory_xact_lock(%s, %s);"
-                       f" SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
-                       [_LOCK_NAMESPACE, sandbox_id or 0,
-                        *([] if sandbox_id is None else [sandbox_id])])
-        cursor.nextset()
-        return cursor.fetchone()
 
 
 @dataclass

@@ -21,6 +21,7 @@ class RunStatus(models.TextChoices):
 
 
 FINISHED = (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.HALTED)
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)  # counted by the concurrent-runs quota
 
 
 class Severity(models.TextChoices):
@@ -36,7 +37,7 @@ SEVERITY_ORDER = {s.value: i for i, s in enumerate(Severity)}
 
 class RunQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        return self.filter(status__in=ACTIVE)
 
 
 class Run(models.Model):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from domains.models import DomainModel
-from sandbox.audit.services import audit_record
+from sandbox.audit.services import audit_event, chain_lock_sql
 from sandbox.core.models import Sandbox, SandboxStatus
-from sandbox.runs.models import Run, RunStatus, Session
+from sandbox.runs.models import ACTIVE, Run, RunStatus, Session
+from sandbox.sqlbatch import columns, from_row, insert_together
 from scenarios.models import Scenario
 from scenarios.probes import generate_variant_set
 
@@ -72,17 +73,33 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     procrastinate job deferred in the same transaction. Refuses with a
     clear message when the sandbox is not active (suspended by a regulator,
     draft, closed) or a quota is exhausted.
+
+    Three round trips besides ``BEGIN`` and ``COMMIT`` (:func:`_lock_for_start`,
+    then the run, its sessions and its audit event together, then the jobs):
+    the API starts runs while the embedded worker streams others, and each
+    round trip there costs a wait for the GIL (``sandbox/sqlbatch.py``).
     """
-    # no_key: the live event writer holds key-share locks on the sandbox row (foreign keys).
-    sandbox = Sandbox.objects.select_for_update(no_key=True).get(pk=sandbox.pk)
+    if scenarios is None:
+        scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
+    # Variants are made before the sandbox is locked: a semantic perturbation asks the
+    # helper model, and the locked row would hold up the turn saves of the sandbox's other
+    # runs (they update its token counter) meanwhile.
+    specs, skipped = {}, []
+    paraphrase = paraphraser_for(sandbox) if with_variants else None
+    for scenario in scenarios:
+        specs[scenario.pk] = [scenario.spec]
+        if with_variants:
+            variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds, paraphrase)
+            specs[scenario.pk] += variants
+            skipped += skipped_kinds
+
+    sandbox, active, audit_head, run_id = _lock_for_start(sandbox.pk)
     if sandbox.status == SandboxStatus.SUSPENDED:
         raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
                                  "runs until the suspension is lifted."))
     if not sandbox.accepts_new_runs:
         raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
                                  "sandbox.") % {"status": sandbox.get_status_display()})
-    # Counted after the lock is held, so that concurrent starts see each other's runs.
-    active = Run.objects.filter(sandbox=sandbox).active().count()
     if active >= sandbox.max_concurrent_runs:
         raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
                               "sandbox allows %(max)s at once.")
@@ -97,8 +114,6 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
         if model.sandbox_id != sandbox.pk or not model.is_active:
             raise ValidationError({"models": _("Model %(id)s is not an active model of this "
                                                "sandbox.") % {"id": model.pk}})
-    if scenarios is None:
-        scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
     if not scenarios:
         raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a pack "
                                               "first.")})
@@ -107,34 +122,58 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
             raise ValidationError({"scenarios": _("Scenario %(id)s is not in this sandbox.")
                                    % {"id": scenario.pk}})
 
-    sessions, skipped = [], []
-    paraphrase = paraphraser_for(sandbox) if with_variants else None
-    for scenario in scenarios:
-        specs = [scenario.spec]
-        if with_variants:
-            variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds, paraphrase)
-            specs += variants
-            skipped += skipped_kinds
-        for spec in specs:
-            for model in models:
-                sessions.append(Session(
-                    sandbox=sandbox, scenario=scenario, model=model, spec=spec,
-                    variant_kind=(spec.get("variant") or {}).get("kind", ""),
-                    variant_id=spec["id"]))
-    run = Run.objects.create(sandbox=sandbox, started_by=started_by,
-                             with_variants=with_variants,
-                             turns_total=sum(len(s.spec["turns"]) for s in sessions),
-                             options={"variant_kinds": variant_kinds,
-                                      "skipped_variants": skipped})
-    for session in sessions:
-        session.run = run
-    Session.objects.bulk_create(sessions)
-    audit_record(sandbox=sandbox, actor=started_by, action="run.start", target=run,
-                 payload={"models": [m.pk for m in models],
-                          "scenarios": [s.scenario_id for s in scenarios],
-                          "with_variants": with_variants, "sessions": len(sessions)})
+    run = Run(pk=run_id, sandbox=sandbox, started_by=started_by, with_variants=with_variants,
+              options={"variant_kinds": variant_kinds, "skipped_variants": skipped})
+    sessions = [Session(run=run, sandbox=sandbox, scenario=scenario, model=model, spec=spec,
+                        variant_kind=(spec.get("variant") or {}).get("kind", ""),
+                        variant_id=spec["id"])
+                for scenario in scenarios for spec in specs[scenario.pk] for model in models]
+    run.turns_total = sum(len(s.spec["turns"]) for s in sessions)
+    event = audit_event(sandbox=sandbox, actor=started_by, action="run.start", target=run,
+                        payload={"models": [m.pk for m in models],
+                                 "scenarios": [s.scenario_id for s in scenarios],
+                                 "with_variants": with_variants, "sessions": len(sessions)},
+                        head=audit_head)
+    insert_together([run], sessions, [event])
     defer_sessions(sessions)
     return run
+
+
+def _lock_for_start(sandbox_id: int) -> tuple[Sandbox, int, tuple[int, str] | None, int]:
+    """Lock what a new run needs, in one round trip; return the sandbox and its number of
+    active runs, both read under the lock, its audit chain's head, and the new run's id.
+
+    Four statements (client-side binding, Django's default for psycopg): the
+    sandbox's row lock (``FOR NO KEY UPDATE``: the live event writer holds
+    key-share locks on the row, which this must not wait for), then its audit
+    chain's lock and head (:func:`~sandbox.audit.services.chain_lock_sql`; row
+    before chain, the order in which any change that records an audit event
+    takes them), then the read. Each statement takes its
+    snapshot when it starts, so the count sees the run of a concurrent start
+    that held the lock before this one (one statement would count from before
+    the wait and let two starts past the quota). The run's id is drawn here so
+    that its audit event can name it before anything is inserted.
+    """
+    table = Sandbox._meta.db_table
+    chain_sql, chain_params = chain_lock_sql(sandbox_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s FOR NO KEY UPDATE; {chain_sql};"
+            f" SELECT {columns(Sandbox)},"
+            f" (SELECT count(*) FROM {Run._meta.db_table}"
+            f"  WHERE sandbox_id = %s AND status = ANY(%s)),"
+            f" nextval(pg_get_serial_sequence(%s, 'id'))"
+            f" FROM {table} WHERE id = %s",
+            [sandbox_id, *chain_params, sandbox_id, list(ACTIVE), Run._meta.db_table,
+             sandbox_id])
+        cursor.nextset()
+        cursor.nextset()
+        audit_head = cursor.fetchone()
+        cursor.nextset()
+        row = cursor.fetchone()
+    if row is None:
+        raise Sandbox.DoesNotExist(f"sandbox {sandbox_id} does not exist")
+    return from_row(Sandbox, row[:-2]), row[-2], audit_head, row[-1]
 
 
 def defer_sessions(sessions: list[Session]) -> None:

@@ -7,6 +7,8 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from sandbox.audit.models import AuditEvent
+from sandbox.audit.services import verify_chain
 from sandbox.core.models import Sandbox
 from sandbox.runs.control import run_stop
 from sandbox.runs.models import Run, Session
@@ -46,6 +48,35 @@ def test_the_run_and_its_sessions_are_stored_as_the_models_define_them(
                                         else "")
     injected = next(s for s in sessions if s.variant_kind)
     assert injected.spec["variant"]["origin"] == "record-request"
+    # Its audit event names it, and the chain still verifies.
+    event = AuditEvent.objects.get(sandbox=sandbox_a, action="run.start")
+    assert (event.target_type, event.target_id, event.actor) == ("runs.run", str(run.pk), alice)
+    assert event.payload == {"models": [careful.pk, reckless.pk],
+                             "scenarios": [s.scenario_id for s in scenarios],
+                             "with_variants": True, "sessions": 6}
+    assert verify_chain(sandbox_a.pk)[1] is None
+
+
+def test_a_start_takes_three_round_trips(sandbox_a, alice, pack, careful):
+    """Lock and read; the run, its sessions and its audit event; the jobs (the transaction's
+    own statements aside: here the test's savepoint, in a request BEGIN and COMMIT). The API
+    starts runs while the embedded worker streams others, and every round trip there waits
+    for the GIL again (sandbox/sqlbatch.py)."""
+    from django.test.utils import CaptureQueriesContext
+
+    scenarios = list(Scenario.objects.filter(sandbox=sandbox_a))
+    with CaptureQueriesContext(connection) as captured:
+        run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful],
+                        scenarios=scenarios)
+    sent = [q["sql"] for q in captured.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(sent) == 3, sent
+    assert "FOR NO KEY UPDATE" in sent[0] and "pg_advisory_xact_lock" in sent[0]
+    assert [line.split()[2] for line in sent[1].splitlines() if line.startswith("INSERT")] == [
+        '"runs_run"', '"runs_session"', '"audit_auditevent"']
+    assert "procrastinate_defer_jobs" in sent[2]
+    sessions = list(run.sessions.values_list("pk", flat=True))
+    assert len(sessions) == 2 and queued_jobs(sessions).count() == 2
 
 
 def test_each_session_has_one_queued_job_found_by_its_lock(sandbox_a, alice, pack, careful):
@@ -79,6 +110,7 @@ def test_a_refused_start_leaves_nothing_behind(sandbox_a, alice, pack, careful):
     with pytest.raises(QuotaExceeded, match="1 runs are already active"):
         run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
     assert (Run.objects.count(), Session.objects.count()) == (runs, sessions)
+    assert AuditEvent.objects.filter(sandbox=sandbox_a, action="run.start").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,3 +147,8 @@ def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, carefu
     assert len(started) == 2 and len(refused) == 3
     assert all("2 runs are already active" in message for message in refused)
     assert Run.objects.filter(sandbox=sandbox_a).count() == 2
+    # The winners' audit events are one line of the chain; the refused left none.
+    assert sorted(int(pk) for pk in AuditEvent.objects.filter(
+        sandbox=sandbox_a, action="run.start").values_list("target_id", flat=True)) == sorted(
+        started)
+    assert verify_chain(sandbox_a.pk)[1] is None

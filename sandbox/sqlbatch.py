@@ -1,0 +1,94 @@
+"""Fewer round trips and less ORM compiling on the hot paths of runs.
+
+A round trip costs a fraction of a millisecond on an idle server, but a few
+milliseconds in a process whose other threads keep the GIL busy (the embedded
+worker's streaming sessions): the thread waits for the GIL again after every
+reply. ``tests/bench/bench_runs.py`` measured that wait as most of the time
+``run_start`` took while earlier runs streamed.
+
+:func:`insert_together` compiles model instances with Django's own insert
+compiler (the statement ``bulk_create`` sends: fields' ``pre_save`` and
+adapters included), binds each statement client-side (as Django does for
+psycopg by default), and sends them as one string. Instances without a primary
+key get theirs back (``RETURNING``), as with ``bulk_create``. No signals are
+sent, as with ``bulk_create``. Use it inside a transaction: the statements
+commit or roll back together with the rest of the change.
+
+:func:`columns` and :func:`from_row` serve a query written once for a hot
+path (several statements in one round trip, or a join the ORM takes
+milliseconds of CPU to compile on every call): the model's columns in the
+order :func:`from_row` expects, and the instance built from them as the ORM
+builds it (the fields' converters, then ``from_db``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.db import connection
+from django.db.models import AutoField, Model
+from django.db.models.sql import InsertQuery
+
+
+def insert_together(*groups: list[Model]) -> None:
+    """Insert each group (instances of one model) in the order given, in one round trip."""
+    groups = [list(group) for group in groups if group]
+    if not groups:
+        return
+    connection.ensure_connection()
+    statements = [_insert_sql(group) for group in groups]
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(sql for sql, _returning in statements))
+        for index, (group, (_sql, returning)) in enumerate(zip(groups, statements, strict=True)):
+            if index:
+                cursor.nextset()
+            if returning:
+                fields = group[0]._meta.db_returning_fields
+                for obj, row in zip(group, cursor.fetchall(), strict=True):
+                    for value, field in zip(row, fields, strict=True):
+                        setattr(obj, field.attname, value)
+            for obj in group:
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
+def _insert_sql(objs: list[Model]) -> tuple[str, bool]:
+    """One INSERT of ``objs`` (one model; all with a primary key or all without), bound;
+    and whether it returns the generated keys."""
+    opts = objs[0]._meta
+    returning = objs[0].pk is None
+    if any((obj.pk is None) != returning for obj in objs):
+        raise ValueError("insert_together: give all instances of a group a primary key, "
+                         "or none of them")
+    fields = [f for f in opts.concrete_fields
+              if not f.generated and not (returning and isinstance(f, AutoField))]
+    query = InsertQuery(opts.model)
+    query.insert_values(fields, objs)
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = opts.db_returning_fields if returning else None
+    (sql, params), = compiler.as_sql()
+    return connection.ops.compose_sql(sql, params), returning
+
+
+def columns(model: type[Model], table: str | None = None) -> str:
+    """The model's concrete columns, qualified by ``table`` (its own table by default)."""
+    qn = connection.ops.quote_name
+    table = qn(table or model._meta.db_table)
+    return ", ".join(f"{table}.{qn(f.column)}" for f in model._meta.concrete_fields)
+
+
+def from_row(model: type[Model], values) -> Model:
+    """An instance from the values of :func:`columns`, as the ORM builds one."""
+    attnames, converters = _converters(model)
+    values = list(values)
+    for i, field_converters in converters:
+        for convert in field_converters:
+            values[i] = convert(values[i], None, connection)
+    return model.from_db(connection.alias, attnames, values)
+
+
+@functools.cache
+def _converters(model: type[Model]) -> tuple[list[str], list[tuple[int, list]]]:
+    fields = model._meta.concrete_fields
+    return ([f.attname for f in fields],
+            [(i, c) for i, f in enumerate(fields) if (c := f.get_db_converters(connection))])
