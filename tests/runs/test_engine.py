@@ -243,3 +243,38 @@ def test_semantic_perturbation_uses_the_helper_model_to_paraphrase(sandbox_a, al
                     with_variants=True)
     variant = run.sessions.get(variant_kind="perturb_semantic")
     assert variant.spec["turns"][0]["user"] == "What daily water intake suits an adult?"
+
+
+def test_a_session_loads_as_the_orm_would_load_it(sandbox_a, sandbox_b, alice, pack, careful):
+    """The engine's one-statement load (SQL built once per process) gives the session, its
+    run, model and sandbox with every field as the ORM reads them (JSON decoded, times
+    aware), and the judge :func:`hooks.judges` picks: active, of this sandbox, first by
+    name."""
+    from sandbox.runs import hooks
+    from sandbox.runs.engine import _load_session
+
+    for sandbox, name, active in [(sandbox_a, "b-judge", True), (sandbox_a, "a-judge", False),
+                                  (sandbox_a, "c-judge", True), (sandbox_b, "0-judge", True)]:
+        DomainModel.objects.create(sandbox=sandbox, name=name, provider="scripted",
+                                   role="judge", is_active=active)
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    expected = Session.objects.select_related("run", "model", "sandbox").filter(
+        run=run).first()
+    loaded = _load_session(expected.pk)
+    for ours, orm in [(loaded, expected), (loaded.run, expected.run),
+                      (loaded.model, expected.model), (loaded.sandbox, expected.sandbox)]:
+        assert type(ours) is type(orm)
+        for f in type(orm)._meta.concrete_fields:
+            assert getattr(ours, f.attname) == getattr(orm, f.attname), f.name
+    assert isinstance(loaded.spec, dict) and isinstance(loaded.run.options, dict)
+    assert loaded.judge_id == hooks.judges(sandbox_a).first().pk
+    assert DomainModel.objects.get(pk=loaded.judge_id).name == "b-judge"
+    assert _load_session(expected.pk + 10**6) is None
+
+
+def test_a_session_of_a_sandbox_without_a_judge_loads_with_none(sandbox_a, alice, pack,
+                                                               careful):
+    from sandbox.runs.engine import _load_session
+
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert _load_session(run.sessions.first().pk).judge_id is None
