@@ -70,10 +70,10 @@ def _insert_sql(objs: list[Model]) -> tuple[str, bool]:
     return connection.ops.compose_sql(sql, params), returning
 
 
-def columns(model: type[Model], table: str | None = None) -> str:
-    """The model's concrete columns, qualified by ``table`` (its own table by default)."""
+def columns(model: type[Model]) -> str:
+    """The model's concrete columns, qualified by its table."""
     qn = connection.ops.quote_name
-    table = qn(table or model._meta.db_table)
+    table = qn(model._meta.db_table)
     return ", ".join(f"{table}.{qn(f.column)}" for f in model._meta.concrete_fields)
 
 
