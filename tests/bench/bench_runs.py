@@ -331,9 +331,11 @@ async def through_platform(base_url: str, number: str, *, in_process: bool) -> f
     if in_process:
         worker_app = app.with_connector(app.connector.get_worker_connector())
         await worker_app.open_async()
-        # As `manage.py serve` runs it (PROCRASTINATE_WORKER_DEFAULTS: polling every 0.5 s).
-        worker = asyncio.create_task(worker_app.run_worker_async(
-            install_signal_handlers=False, concurrency=RUNS + 4))
+        # As `manage.py serve` runs it (sandbox/runs/inprocess.py: three workers fetching in
+        # parallel; PROCRASTINATE_WORKER_DEFAULTS: polling every 0.5 s).
+        from sandbox.runs.inprocess import run_inprocess_workers
+
+        worker = asyncio.create_task(run_inprocess_workers(worker_app, concurrency=RUNS + 4))
     try:
         if in_process:
             await asyncio.sleep(0.5)  # the worker is listening before the clock starts

@@ -2,7 +2,8 @@
 
 In the embedded default (no ``REDIS_URL``) the procrastinate worker runs in
 the same asyncio loop as uvicorn, so the in-memory channel layer reaches the
-websocket consumers. With ``REDIS_URL`` set, run workers separately with
+websocket consumers; as three workers that fetch jobs in parallel
+(``sandbox/runs/inprocess.py``, ``--fetchers``). With ``REDIS_URL`` set, run workers separately with
 ``manage.py procrastinate worker`` (any number, on any machine) and pass
 ``--no-worker`` here, or keep one in-process worker as well.
 
@@ -20,6 +21,8 @@ import uvicorn
 import uvloop
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from sandbox.runs.inprocess import FETCHERS, run_inprocess_workers
 
 logger = logging.getLogger("sandbox.serve")
 
@@ -43,16 +46,20 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int,
                             default=int(os.environ.get("WORKER_CONCURRENCY", "24")),
                             help="jobs the in-process worker runs at once")
+        parser.add_argument("--fetchers", type=int, default=FETCHERS,
+                            help="procrastinate workers in the process, fetching jobs in "
+                                 "parallel and sharing --concurrency (sandbox/runs/inprocess.py)")
 
-    def handle(self, *args, host, port, no_worker, concurrency, **options):
+    def handle(self, *args, host, port, no_worker, concurrency, fetchers, **options):
         with_worker = settings.SANDBOX_INPROCESS_WORKER and not no_worker
         # uvloop, as uvicorn itself would pick: this command owns the event loop, so uvicorn's
         # own loop setup never runs. It carries the websockets, the HTTP requests and the
         # in-process worker.
-        asyncio.run(self._serve(host, port, with_worker, concurrency),
+        asyncio.run(self._serve(host, port, with_worker, concurrency, fetchers),
                     loop_factory=uvloop.new_event_loop)
 
-    async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int):
+    async def _serve(self, host: str, port: int, with_worker: bool, concurrency: int,
+                     fetchers: int):
         # uvicorn logs at the platform's LOG_LEVEL; its access log (a line per request)
         # only when that level is INFO or more verbose.
         level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
@@ -79,8 +86,7 @@ class Command(BaseCommand):
             worker_app = app.with_connector(app.connector.get_worker_connector())
             await worker_app.open_async()
             tasks.append(asyncio.create_task(
-                worker_app.run_worker_async(install_signal_handlers=False,
-                                            concurrency=concurrency, name="in-process"),
+                run_inprocess_workers(worker_app, concurrency=concurrency, fetchers=fetchers),
                 name="worker"))
         self.stdout.write(
             f"Serving on http://{host}:{port}/ "
