@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from domains.models import DomainModel
 from sandbox.audit.services import audit_event, chain_lock_sql
 from sandbox.core.models import Sandbox, SandboxStatus
-from sandbox.runs.models import ACTIVE, Run, RunStatus, Session
+from sandbox.runs.models import ACTIVE, Run, Session
 from sandbox.sqlbatch import columns, from_row, insert_together
 from scenarios.models import Scenario
 from scenarios.probes import generate_variant_set
@@ -79,6 +79,9 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     the API starts runs while the embedded worker streams others, and each
     round trip there costs a wait for the GIL (``sandbox/sqlbatch.py``).
     """
+    # Refused at once when the sandbox as given does not take runs (it is checked again
+    # under the lock): a suspended sandbox's helper model must not be asked for variants.
+    _refuse_unless_accepting(sandbox)
     if scenarios is None:
         scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
     # Variants are made before the sandbox is locked: a semantic perturbation asks the
@@ -94,12 +97,7 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
             skipped += skipped_kinds
 
     sandbox, active, audit_head, run_id = _lock_for_start(sandbox.pk)
-    if sandbox.status == SandboxStatus.SUSPENDED:
-        raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
-                                 "runs until the suspension is lifted."))
-    if not sandbox.accepts_new_runs:
-        raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
-                                 "sandbox.") % {"status": sandbox.get_status_display()})
+    _refuse_unless_accepting(sandbox)
     if active >= sandbox.max_concurrent_runs:
         raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
                               "sandbox allows %(max)s at once.")
@@ -137,6 +135,15 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     insert_together([run], sessions, [event])
     defer_sessions(sessions)
     return run
+
+
+def _refuse_unless_accepting(sandbox: Sandbox) -> None:
+    if sandbox.status == SandboxStatus.SUSPENDED:
+        raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
+                                 "runs until the suspension is lifted."))
+    if not sandbox.accepts_new_runs:
+        raise PermissionDenied(_("The sandbox is %(status)s; runs start only in an active "
+                                 "sandbox.") % {"status": sandbox.get_status_display()})
 
 
 def _lock_for_start(sandbox_id: int) -> tuple[Sandbox, int, tuple[int, str] | None, int]:
@@ -212,4 +219,4 @@ def run_tokens(run: Run) -> int:
 
 
 def run_is_active(run: Run) -> bool:
-    return run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+    return run.status in ACTIVE

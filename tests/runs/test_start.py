@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 
 from sandbox.audit.models import AuditEvent
@@ -152,3 +153,27 @@ def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, carefu
         sandbox=sandbox_a, action="run.start").values_list("target_id", flat=True)) == sorted(
         started)
     assert verify_chain(sandbox_a.pk)[1] is None
+
+
+def test_a_suspended_sandbox_s_helper_model_is_not_asked_for_variants(sandbox_a, alice, pack,
+                                                                       careful, monkeypatch):
+    """Variants are made before the sandbox is locked; a suspended sandbox is refused before
+    that, so its helper model is not called for a run that cannot start."""
+    from sandbox.runs import services
+
+    asked = []
+    monkeypatch.setattr(services, "paraphraser_for",
+                        lambda sandbox: asked.append(sandbox.pk) or (lambda text: text))
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(status="suspended")
+    sandbox = Sandbox.objects.get(pk=sandbox_a.pk)
+    runs = Run.objects.count()
+    with pytest.raises(PermissionDenied, match="suspended by a regulator"):
+        run_start(sandbox=sandbox, started_by=alice, models=[careful], with_variants=True)
+    assert asked == [] and Run.objects.count() == runs
+    # Suspended after the caller read it: refused under the lock, as before.
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(status="active")
+    stale = Sandbox.objects.get(pk=sandbox_a.pk)
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(status="suspended")
+    with pytest.raises(PermissionDenied, match="suspended by a regulator"):
+        run_start(sandbox=stale, started_by=alice, models=[careful])
+    assert Run.objects.count() == runs
