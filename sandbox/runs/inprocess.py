@@ -18,7 +18,6 @@ handling; the periodic jobs are deferred once whichever worker gets there first
 from __future__ import annotations
 
 import asyncio
-import math
 
 FETCHERS = 3  # workers in the one process; see the module's docstring
 
@@ -26,11 +25,14 @@ FETCHERS = 3  # workers in the one process; see the module's docstring
 async def run_inprocess_workers(app, *, concurrency: int, fetchers: int = FETCHERS,
                                 name: str = "in-process") -> None:
     """Run ``fetchers`` procrastinate workers of ``app`` in this event loop, together
-    running at most about ``concurrency`` jobs, until cancelled (or one fails)."""
-    fetchers = max(1, min(fetchers, concurrency))
-    each = math.ceil(concurrency / fetchers)
+    running at most ``concurrency`` jobs, until cancelled (or one fails)."""
+    if concurrency < 1 or fetchers < 1:
+        raise ValueError("the in-process worker needs a concurrency and fetchers of 1 or more")
+    fetchers = min(fetchers, concurrency)
+    each, extra = divmod(concurrency, fetchers)
     workers = [asyncio.create_task(
-        app.run_worker_async(install_signal_handlers=False, concurrency=each,
+        app.run_worker_async(install_signal_handlers=False,
+                             concurrency=each + (1 if number <= extra else 0),
                              name=f"{name}-{number}"), name=f"{name}-{number}")
         for number in range(1, fetchers + 1)]
     try:

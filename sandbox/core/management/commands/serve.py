@@ -2,10 +2,11 @@
 
 In the embedded default (no ``REDIS_URL``) the procrastinate worker runs in
 the same asyncio loop as uvicorn, so the in-memory channel layer reaches the
-websocket consumers; as three workers that fetch jobs in parallel
-(``sandbox/runs/inprocess.py``, ``--fetchers``). With ``REDIS_URL`` set, run workers separately with
-``manage.py procrastinate worker`` (any number, on any machine) and pass
-``--no-worker`` here, or keep one in-process worker as well.
+websocket consumers. It runs as three procrastinate workers that fetch jobs in
+parallel (``sandbox/runs/inprocess.py``, ``--fetchers``). With ``REDIS_URL``
+set, run workers separately with ``manage.py procrastinate worker`` (any
+number, on any machine) and pass ``--no-worker`` here, or keep the in-process
+worker as well.
 
 SIGINT and SIGTERM stop the server and the worker cleanly; the embedded
 PostgreSQL stops with the last process that uses it.
@@ -20,7 +21,7 @@ import signal
 import uvicorn
 import uvloop
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from sandbox.runs.inprocess import FETCHERS, run_inprocess_workers
 
@@ -51,6 +52,9 @@ class Command(BaseCommand):
                                  "parallel and sharing --concurrency (sandbox/runs/inprocess.py)")
 
     def handle(self, *args, host, port, no_worker, concurrency, fetchers, **options):
+        for option, value in (("--concurrency", concurrency), ("--fetchers", fetchers)):
+            if value < 1:
+                raise CommandError(f"{option} must be 1 or more (got {value}).")
         with_worker = settings.SANDBOX_INPROCESS_WORKER and not no_worker
         # uvloop, as uvicorn itself would pick: this command owns the event loop, so uvicorn's
         # own loop setup never runs. It carries the websockets, the HTTP requests and the
