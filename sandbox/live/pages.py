@@ -17,7 +17,15 @@ from sandbox.core.roles import Cap, can
 from sandbox.live import services
 from sandbox.live.models import Annotation
 from sandbox.runs.control import RunAlreadyFinished, run_stop
-from sandbox.runs.models import SEVERITY_ORDER, Alert, Run, RunStatus, Session, Severity
+from sandbox.runs.models import (
+    ACTIVE,
+    SEVERITY_ORDER,
+    Alert,
+    Run,
+    RunStatus,
+    Session,
+    Severity,
+)
 from scenarios.models import Scenario
 
 RECENT_RUNS = 20
@@ -66,7 +74,7 @@ def dashboard(request, pk):
         runs = runs.filter(alerts__in=alerts)
     runs = runs.distinct()
     active = list(runs.active().order_by("-created_at", "-id"))
-    recent = list(runs.exclude(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+    recent = list(runs.exclude(status__in=ACTIVE)
                   .order_by("-created_at", "-id")[:RECENT_RUNS])
     shown = [run.pk for run in active + recent]
     sessions = Session.objects.filter(run_id__in=shown).select_related("model", "scenario")
@@ -119,7 +127,7 @@ def run_live(request, pk, run_pk):
         "annotations": Annotation.objects.of_run(run),
         "severities": Severity.choices,
         "can_oversee": can(sandbox.my_role, Cap.OVERSEE),
-        "is_active": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+        "is_active": run.status in ACTIVE,
         "live_config": {
             "ws": f"/ws/sandboxes/{sandbox.pk}/runs/{run.pk}/",
             "run": run.pk,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sandbox.audit.services import audit_record
 from sandbox.live.publish import publish
-from sandbox.runs.models import Run, RunStatus, Session
+from sandbox.runs.models import ACTIVE, Run, RunStatus, Session
 
 STOP_STATUSES = (RunStatus.HALTED, RunStatus.CANCELLED)
 
@@ -33,13 +33,13 @@ def run_stop(*, run: Run, status: str, actor, reason: str = "") -> Run:
     if status not in STOP_STATUSES:
         raise ValueError(f"a run is stopped as halted or cancelled, not {status!r}")
     now = timezone.now()
-    changed = Run.objects.filter(pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    changed = Run.objects.filter(pk=run.pk, status__in=ACTIVE
                                  ).update(status=status, finished_at=now, halt_reason=reason,
                                           halted_by=actor if actor and actor.is_authenticated
                                           else None)
     if not changed:
         raise RunAlreadyFinished(f"run {run.pk} has already finished")
-    Session.objects.filter(run=run, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).update(
+    Session.objects.filter(run=run, status__in=ACTIVE).update(
         status=status, finished_at=now)
     _cancel_queued_jobs(run)
     run.refresh_from_db()
