@@ -19,26 +19,41 @@ path (several statements in one round trip, or a join the ORM takes
 milliseconds of CPU to compile on every call): the model's columns in the
 order :func:`from_row` expects, and the instance built from them as the ORM
 builds it (the fields' converters, then ``from_db``).
+
+:func:`carried_transaction` lets a transaction's ``BEGIN`` travel with its
+first statements and its ``COMMIT`` with its last: psycopg otherwise sends
+each as a round trip of its own, two more waits for the GIL per transaction.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import AutoField, Model
 from django.db.models.sql import InsertQuery
 
 
-def insert_together(*groups: list[Model]) -> None:
-    """Insert each group (instances of one model) in the order given, in one round trip."""
+def insert_together(*groups: list[Model], then: Sequence[str] = ()) -> None:
+    """Insert each group (instances of one model) in the order given, in one round trip.
+
+    ``then``: statements, already bound, sent after the inserts in the same
+    round trip (their results are not read; an error in one raises, as the
+    inserts' would).
+    """
     groups = [list(group) for group in groups if group]
     if not groups:
+        if then:
+            with connection.cursor() as cursor:
+                cursor.execute(";\n".join(then))
         return
     connection.ensure_connection()
     statements = [_insert_sql(group) for group in groups]
     with connection.cursor() as cursor:
-        cursor.execute(";\n".join(sql for sql, _returning in statements))
+        cursor.execute(";\n".join([*(sql for sql, _returning in statements), *then]))
         for index, (group, (_sql, returning)) in enumerate(zip(groups, statements, strict=True)):
             if index:
                 cursor.nextset()
@@ -92,3 +107,60 @@ def _converters(model: type[Model]) -> tuple[list[str], list[tuple[int, list]]]:
     fields = model._meta.concrete_fields
     return ([f.attname for f in fields],
             [(i, c) for i, f in enumerate(fields) if (c := f.get_db_converters(connection))])
+
+
+@dataclass(frozen=True)
+class Carried:
+    """The transaction control statements a :func:`carried_transaction` block sends itself:
+    ``begin`` before its first round trip's statements, ``commit`` after its last's."""
+
+    begin: tuple[str, ...]
+    commit: tuple[str, ...]
+
+
+@contextmanager
+def carried_transaction() -> Iterator[Carried]:
+    """A transaction whose ``BEGIN`` and ``COMMIT`` ride with the block's own statements.
+
+    The block puts ``carried.begin`` in front of the statements of its first
+    round trip and ``carried.commit`` after those of its last (the connection
+    stays in autocommit mode, so psycopg sends neither of its own). A block
+    that raises is rolled back (a failed statement leaves the transaction
+    aborted; the rollback ends it) and a block that ends without having
+    committed is rolled back with an error; when the rollback cannot be sent,
+    the connection is closed rather than lent again with a transaction open.
+
+    Inside an ``atomic`` block (a request's, a test's) the block runs in a
+    savepoint, as a nested ``atomic`` would, and both tuples are empty. Do not
+    use ``transaction.on_commit`` inside: outside ``atomic`` Django runs such a
+    callback at once.
+    """
+    if connection.in_atomic_block or not connection.get_autocommit():
+        with transaction.atomic():
+            yield Carried(begin=(), commit=())
+        return
+    connection.ensure_connection()
+    try:
+        yield Carried(begin=("BEGIN",), commit=("COMMIT",))
+    except BaseException:
+        _roll_back_open_transaction()
+        raise
+    if _in_transaction():
+        _roll_back_open_transaction()
+        raise RuntimeError("carried_transaction: the block did not send its COMMIT; "
+                           "the transaction was rolled back")
+
+
+def _in_transaction() -> bool:
+    from psycopg.pq import TransactionStatus
+
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status != TransactionStatus.IDLE
+
+
+def _roll_back_open_transaction() -> None:
+    try:
+        if _in_transaction():
+            connection.connection.rollback()
+    except Exception:
+        connection.close()  # never lend a connection with a transaction left open

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from domains.models import DomainModel
 from sandbox.audit.services import audit_event, chain_lock_sql
 from sandbox.core.models import Sandbox, SandboxStatus
 from sandbox.runs.models import ACTIVE, Run, Session
-from sandbox.sqlbatch import columns, from_row, insert_together
+from sandbox.sqlbatch import carried_transaction, columns, from_row, insert_together
 from scenarios.models import Scenario
 from scenarios.probes import generate_variant_set
 
@@ -63,7 +64,6 @@ def paraphraser_for(sandbox: Sandbox):
     return paraphrase
 
 
-@transaction.atomic
 def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
               scenarios: list[Scenario] | None = None, with_variants: bool = False,
               variant_kinds: list[str] | None = None) -> Run:
@@ -74,10 +74,13 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     clear message when the sandbox is not active (suspended by a regulator,
     draft, closed) or a quota is exhausted.
 
-    Three round trips besides ``BEGIN`` and ``COMMIT`` (:func:`_lock_for_start`,
-    then the run, its sessions and its audit event together, then the jobs):
-    the API starts runs while the embedded worker streams others, and each
-    round trip there costs a wait for the GIL (``sandbox/sqlbatch.py``).
+    Two round trips, ``BEGIN`` and ``COMMIT`` included
+    (:func:`~sandbox.sqlbatch.carried_transaction`): :func:`_lock_for_start`
+    with the ``BEGIN``, then the run, its sessions, its audit event and its
+    jobs with the ``COMMIT``. The API starts runs while the embedded worker
+    streams others, and each round trip there costs a wait for the GIL
+    (``sandbox/sqlbatch.py``). Inside a caller's ``atomic`` block it runs in a
+    savepoint instead.
     """
     # Refused at once when the sandbox as given does not take runs (it is checked again
     # under the lock): a suspended sandbox's helper model must not be asked for variants.
@@ -95,45 +98,54 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
             variants, skipped_kinds = _variants_of(scenario.spec, variant_kinds, paraphrase)
             specs[scenario.pk] += variants
             skipped += skipped_kinds
+    planned = [(scenario, spec, model) for scenario in scenarios
+               for spec in specs[scenario.pk] for model in models]
 
-    sandbox, active, audit_head, run_id = _lock_for_start(sandbox.pk)
-    _refuse_unless_accepting(sandbox)
-    if active >= sandbox.max_concurrent_runs:
-        raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and this "
-                              "sandbox allows %(max)s at once.")
-                            % {"active": active, "max": sandbox.max_concurrent_runs})
-    if sandbox.tokens_used >= sandbox.token_budget:
-        raise QuotaExceeded(_("Quota reached: the sandbox has used %(used)s of its %(budget)s "
-                              "token budget.") % {"used": sandbox.tokens_used,
-                                                  "budget": sandbox.token_budget})
-    if not models:
-        raise ValidationError({"models": _("Choose at least one model.")})
-    for model in models:
-        if model.sandbox_id != sandbox.pk or not model.is_active:
-            raise ValidationError({"models": _("Model %(id)s is not an active model of this "
-                                               "sandbox.") % {"id": model.pk}})
-    if not scenarios:
-        raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a pack "
-                                              "first.")})
-    for scenario in scenarios:
-        if scenario.sandbox_id != sandbox.pk:
-            raise ValidationError({"scenarios": _("Scenario %(id)s is not in this sandbox.")
-                                   % {"id": scenario.pk}})
+    with carried_transaction() as carried:
+        sandbox, active, audit_head, run_id, session_ids = _lock_for_start(
+            sandbox.pk, sessions=len(planned), begin=carried.begin)
+        _refuse_unless_accepting(sandbox)
+        if active >= sandbox.max_concurrent_runs:
+            raise QuotaExceeded(_("Quota reached: %(active)s runs are already active and "
+                                  "this sandbox allows %(max)s at once.")
+                                % {"active": active, "max": sandbox.max_concurrent_runs})
+        if sandbox.tokens_used >= sandbox.token_budget:
+            raise QuotaExceeded(_("Quota reached: the sandbox has used %(used)s of its "
+                                  "%(budget)s token budget.")
+                                % {"used": sandbox.tokens_used,
+                                   "budget": sandbox.token_budget})
+        if not models:
+            raise ValidationError({"models": _("Choose at least one model.")})
+        for model in models:
+            if model.sandbox_id != sandbox.pk or not model.is_active:
+                raise ValidationError({"models": _("Model %(id)s is not an active model of "
+                                                   "this sandbox.") % {"id": model.pk}})
+        if not scenarios:
+            raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a "
+                                                  "pack first.")})
+        for scenario in scenarios:
+            if scenario.sandbox_id != sandbox.pk:
+                raise ValidationError({"scenarios": _("Scenario %(id)s is not in this "
+                                                      "sandbox.") % {"id": scenario.pk}})
 
-    run = Run(pk=run_id, sandbox=sandbox, started_by=started_by, with_variants=with_variants,
-              options={"variant_kinds": variant_kinds, "skipped_variants": skipped})
-    sessions = [Session(run=run, sandbox=sandbox, scenario=scenario, model=model, spec=spec,
-                        variant_kind=(spec.get("variant") or {}).get("kind", ""),
-                        variant_id=spec["id"])
-                for scenario in scenarios for spec in specs[scenario.pk] for model in models]
-    run.turns_total = sum(len(s.spec["turns"]) for s in sessions)
-    event = audit_event(sandbox=sandbox, actor=started_by, action="run.start", target=run,
-                        payload={"models": [m.pk for m in models],
-                                 "scenarios": [s.scenario_id for s in scenarios],
-                                 "with_variants": with_variants, "sessions": len(sessions)},
-                        head=audit_head)
-    insert_together([run], sessions, [event])
-    defer_sessions(sessions)
+        run = Run(pk=run_id, sandbox=sandbox, started_by=started_by,
+                  with_variants=with_variants,
+                  options={"variant_kinds": variant_kinds, "skipped_variants": skipped})
+        sessions = [Session(pk=session_id, run=run, sandbox=sandbox, scenario=scenario,
+                            model=model, spec=spec,
+                            variant_kind=(spec.get("variant") or {}).get("kind", ""),
+                            variant_id=spec["id"])
+                    for session_id, (scenario, spec, model) in zip(session_ids, planned,
+                                                                   strict=True)]
+        run.turns_total = sum(len(s.spec["turns"]) for s in sessions)
+        event = audit_event(sandbox=sandbox, actor=started_by, action="run.start", target=run,
+                            payload={"models": [m.pk for m in models],
+                                     "scenarios": [s.scenario_id for s in scenarios],
+                                     "with_variants": with_variants,
+                                     "sessions": len(sessions)},
+                            head=audit_head)
+        insert_together([run], sessions, [event],
+                        then=[defer_sessions_sql(sessions), *carried.commit])
     return run
 
 
@@ -146,59 +158,78 @@ def _refuse_unless_accepting(sandbox: Sandbox) -> None:
                                  "sandbox.") % {"status": sandbox.get_status_display()})
 
 
-def _lock_for_start(sandbox_id: int) -> tuple[Sandbox, int, tuple[int, str] | None, int]:
+def _lock_for_start(sandbox_id: int, *, sessions: int, begin: Sequence[str] = ()
+                    ) -> tuple[Sandbox, int, tuple[int, str] | None, int, list[int]]:
     """Lock what a new run needs, in one round trip; return the sandbox and its number of
-    active runs, both read under the lock, its audit chain's head, and the new run's id.
+    active runs, both read under the lock, its audit chain's head, the new run's id and
+    ``sessions`` new session ids.
 
-    Four statements (client-side binding, Django's default for psycopg): the
-    sandbox's row lock (``FOR NO KEY UPDATE``: the live event writer holds
-    key-share locks on the row, which this must not wait for), then its audit
-    chain's lock and head (:func:`~sandbox.audit.services.chain_lock_sql`; row
-    before chain, the order in which any change that records an audit event
-    takes them), then the read. Each statement takes its
-    snapshot when it starts, so the count sees the run of a concurrent start
-    that held the lock before this one (one statement would count from before
-    the wait and let two starts past the quota). The run's id is drawn here so
-    that its audit event can name it before anything is inserted.
+    Four statements (client-side binding, Django's default for psycopg), after
+    ``begin`` (the carried ``BEGIN``, when there is one): the sandbox's row
+    lock (``FOR NO KEY UPDATE``: the live event writer holds key-share locks
+    on the row, which this must not wait for), then its audit chain's lock and
+    head (:func:`~sandbox.audit.services.chain_lock_sql`; row before chain, the
+    order in which any change that records an audit event takes them), then
+    the read. Each statement takes its snapshot when it starts, so the count
+    sees the run of a concurrent start that held the lock before this one (one
+    statement would count from before the wait and let two starts past the
+    quota). The ids are drawn here so that the audit event can name the run,
+    and the jobs their sessions, before anything is inserted.
     """
     table = Sandbox._meta.db_table
     chain_sql, chain_params = chain_lock_sql(sandbox_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {table} WHERE id = %s FOR NO KEY UPDATE; {chain_sql};"
+            "".join(f"{statement}; " for statement in begin)
+            + f"SELECT 1 FROM {table} WHERE id = %s FOR NO KEY UPDATE; {chain_sql};"
             f" SELECT {columns(Sandbox)},"
             f" (SELECT count(*) FROM {Run._meta.db_table}"
             f"  WHERE sandbox_id = %s AND status = ANY(%s)),"
-            f" nextval(pg_get_serial_sequence(%s, 'id'))"
+            f" nextval(pg_get_serial_sequence(%s, 'id')),"
+            f" ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id'))"
+            f"       FROM generate_series(1, %s) ORDER BY 1)"
             f" FROM {table} WHERE id = %s",
             [sandbox_id, *chain_params, sandbox_id, list(ACTIVE), Run._meta.db_table,
-             sandbox_id])
-        cursor.nextset()
-        cursor.nextset()
+             Session._meta.db_table, sessions, sandbox_id])
+        for _statement in range(len(begin) + 2):
+            cursor.nextset()
         audit_head = cursor.fetchone()
         cursor.nextset()
         row = cursor.fetchone()
     if row is None:
         raise Sandbox.DoesNotExist(f"sandbox {sandbox_id} does not exist")
-    return from_row(Sandbox, row[:-2]), row[-2], audit_head, row[-1]
+    return from_row(Sandbox, row[:-3]), row[-3], audit_head, row[-2], list(row[-1])
 
 
 def defer_sessions(sessions: list[Session]) -> None:
-    """Queue one job per session, with the queueing lock ``session-<id>``.
+    """Queue one job per session, with the queueing lock ``session-<id>``, in the current
+    transaction (workers hear of them, by NOTIFY, when it commits)."""
+    with connection.cursor() as cursor:
+        cursor.execute(defer_sessions_sql(sessions))
 
-    Called inside the transaction that creates the sessions (procrastinate's
-    Django connector writes through the same connection): the jobs commit with
-    the run or not at all, and workers hear of them (NOTIFY) at that commit.
-    All the jobs go in one statement. A session's queued job is found again by
-    its lock (:func:`queued_jobs`), so nothing is written back to the session.
+
+def defer_sessions_sql(sessions: list[Session]) -> str:
+    """The statement, bound, that queues one job per session (``session-<id>`` locks).
+
+    It is procrastinate's own batch defer (the query and arguments its job
+    manager builds, wrapped as its Django connector wraps them), bound here so
+    that :func:`run_start` can send it with the run's inserts: the jobs commit
+    with the run or not at all. A session's queued job is found again by its
+    lock (:func:`queued_jobs`), so nothing is written back to the session.
+    ``tests/runs/test_start.py`` compares the jobs with those procrastinate's
+    ``batch_defer_jobs`` makes (the manager's method is private API).
     """
     from procrastinate.contrib.django import app
 
     from sandbox.runs.tasks import run_session
 
-    app.job_manager.batch_defer_jobs([
-        run_session.configure(queueing_lock=session_lock(s.pk)).make_new_job(session_id=s.pk)
-        for s in sessions])
+    jobs = [run_session.configure(queueing_lock=session_lock(s.pk)).make_new_job(
+        session_id=s.pk) for s in sessions]
+    arguments = app.job_manager._defer_jobs_query_kwargs(jobs=jobs)
+    query = arguments.pop("query")
+    connector = app.connector.get_sync_connector()
+    connection.ensure_connection()
+    return connection.ops.compose_sql(query, connector._wrap_json(arguments))
 
 
 def session_lock(session_id: int) -> str:

@@ -56,3 +56,83 @@ def test_a_group_mixing_given_and_missing_keys_is_refused(sandbox_a, alice):
     with pytest.raises(ValueError, match="all instances of a group"):
         insert_together([Run(pk=10**9, sandbox=sandbox_a), Run(sandbox=sandbox_a)])
     assert not Run.objects.filter(pk=10**9).exists()
+
+
+def _in_transaction() -> bool:
+    from django.db import connection
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.info.transaction_status != TransactionStatus.IDLE
+
+
+def _rename_sql(sandbox, carried, *, commit=True) -> str:
+    """A change of the sandbox's name, inside the carried BEGIN (and COMMIT)."""
+    return ";\n".join([*carried.begin,
+                       f"UPDATE core_sandbox SET name = 'renamed' WHERE id = {int(sandbox.pk)}",
+                       *(carried.commit if commit else ())])
+
+
+def _renamed(sandbox) -> bool:
+    return Sandbox.objects.get(pk=sandbox.pk).name == "renamed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_carried_transaction_sends_begin_and_commit_with_its_statements(
+        sandbox_a, django_assert_num_queries):
+    from django.db import connection
+
+    from sandbox.sqlbatch import carried_transaction
+
+    with django_assert_num_queries(1), carried_transaction() as carried:
+        assert (carried.begin, carried.commit) == (("BEGIN",), ("COMMIT",))
+        with connection.cursor() as cursor:
+            cursor.execute(_rename_sql(sandbox_a, carried))
+    assert not _in_transaction()
+    assert _renamed(sandbox_a)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("error", [ValueError("refused"), KeyboardInterrupt()],
+                         ids=["an exception", "an interrupt"])
+def test_a_carried_transaction_that_raises_is_rolled_back(sandbox_a, error):
+    from django.db import connection
+
+    from sandbox.sqlbatch import carried_transaction
+
+    with pytest.raises(type(error)), carried_transaction() as carried:
+        with connection.cursor() as cursor:
+            cursor.execute(_rename_sql(sandbox_a, carried, commit=False))
+        assert _in_transaction()
+        raise error
+    assert not _in_transaction()
+    assert not _renamed(sandbox_a)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_carried_transaction_that_never_commits_is_rolled_back_with_an_error(sandbox_a):
+    from django.db import connection
+
+    from sandbox.sqlbatch import carried_transaction
+
+    with pytest.raises(RuntimeError, match="did not send its COMMIT"), \
+            carried_transaction() as carried:
+        with connection.cursor() as cursor:
+            cursor.execute(_rename_sql(sandbox_a, carried, commit=False))
+    assert not _in_transaction()
+    assert not _renamed(sandbox_a)
+
+
+def test_inside_atomic_a_carried_transaction_is_a_savepoint(sandbox_a):
+    """In a caller's transaction nothing is carried; a failure undoes the block's work only."""
+    from django.db import connection
+
+    from sandbox.sqlbatch import carried_transaction
+
+    kept = Run.objects.create(sandbox=sandbox_a)  # the caller's work, before the block
+    with pytest.raises(ValueError), carried_transaction() as carried:
+        assert (carried.begin, carried.commit) == ((), ())
+        with connection.cursor() as cursor:
+            cursor.execute(_rename_sql(sandbox_a, carried))
+        raise ValueError("refused")
+    assert not _renamed(sandbox_a)
+    assert list(Run.objects.filter(sandbox=sandbox_a).values_list("pk", flat=True)) == [kept.pk]

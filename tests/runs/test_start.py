@@ -58,11 +58,11 @@ def test_the_run_and_its_sessions_are_stored_as_the_models_define_them(
     assert verify_chain(sandbox_a.pk)[1] is None
 
 
-def test_a_start_takes_three_round_trips(sandbox_a, alice, pack, careful):
-    """Lock and read; the run, its sessions and its audit event; the jobs (the transaction's
-    own statements aside: here the test's savepoint, in a request BEGIN and COMMIT). The API
-    starts runs while the embedded worker streams others, and every round trip there waits
-    for the GIL again (sandbox/sqlbatch.py)."""
+def test_inside_a_transaction_a_start_takes_two_round_trips(sandbox_a, alice, pack, careful):
+    """Lock and read; the run, its sessions, its audit event and its jobs (the test's
+    savepoint aside: a caller's transaction gets one). The API starts runs while the
+    embedded worker streams others, and every round trip there waits for the GIL again
+    (sandbox/sqlbatch.py)."""
     from django.test.utils import CaptureQueriesContext
 
     scenarios = list(Scenario.objects.filter(sandbox=sandbox_a))
@@ -71,13 +71,119 @@ def test_a_start_takes_three_round_trips(sandbox_a, alice, pack, careful):
                         scenarios=scenarios)
     sent = [q["sql"] for q in captured.captured_queries
             if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(sent) == 3, sent
+    assert len(sent) == 2, sent
     assert "FOR NO KEY UPDATE" in sent[0] and "pg_advisory_xact_lock" in sent[0]
+    assert not sent[0].startswith("BEGIN") and "COMMIT" not in sent[1]
     assert [line.split()[2] for line in sent[1].splitlines() if line.startswith("INSERT")] == [
         '"runs_run"', '"runs_session"', '"audit_auditevent"']
-    assert "procrastinate_defer_jobs" in sent[2]
+    assert "procrastinate_defer_jobs" in sent[1]
     sessions = list(run.sessions.values_list("pk", flat=True))
     assert len(sessions) == 2 and queued_jobs(sessions).count() == 2
+
+
+def _in_transaction() -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.info.transaction_status != TransactionStatus.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_its_own_a_start_is_two_round_trips_begin_and_commit_included(
+        sandbox_a, alice, pack, careful):
+    """No BEGIN or COMMIT of their own: they travel with the first and the last statements."""
+    from django.test.utils import CaptureQueriesContext
+
+    scenarios = list(Scenario.objects.filter(sandbox=sandbox_a))
+    with CaptureQueriesContext(connection) as captured:
+        run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful],
+                        scenarios=scenarios)
+    sent = [q["sql"] for q in captured.captured_queries]
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("BEGIN; SELECT 1 FROM") and sent[1].endswith("COMMIT")
+    assert not _in_transaction()
+    # Committed: another connection sees the run, its sessions, its jobs and its event.
+    seen = {}
+
+    def look():
+        try:
+            seen["sessions"] = list(Session.objects.filter(run_id=run.pk).values_list(
+                "pk", flat=True))
+            seen["jobs"] = queued_jobs(seen["sessions"]).count()
+            seen["event"] = AuditEvent.objects.filter(action="run.start",
+                                                      target_id=str(run.pk)).count()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join(timeout=30)
+    assert len(seen["sessions"]) == 2 and seen["jobs"] == 2 and seen["event"] == 1
+    assert sorted(seen["sessions"]) == sorted(run.sessions.values_list("pk", flat=True))
+    assert verify_chain(sandbox_a.pk)[1] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_start_refused_under_the_lock_rolls_back_and_leaves_the_connection_usable(
+        sandbox_a, alice, pack, careful):
+    Sandbox.objects.filter(pk=sandbox_a.pk).update(max_concurrent_runs=1)
+    run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    runs, sessions = Run.objects.count(), Session.objects.count()
+    with pytest.raises(QuotaExceeded, match="1 runs are already active"):
+        run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert not _in_transaction()  # the lock taken in the first round trip is released
+    assert (Run.objects.count(), Session.objects.count()) == (runs, sessions)
+    assert AuditEvent.objects.filter(sandbox=sandbox_a, action="run.start").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_the_last_round_trip_leaves_nothing_behind(sandbox_a, alice, pack,
+                                                                careful, monkeypatch):
+    """The jobs' statement fails after the run, its sessions and its event were inserted in
+    the same round trip: none of them stays, the chain is whole, the next start works."""
+    from django.db import DataError
+
+    from sandbox.runs import services
+
+    before = (Run.objects.count(), Session.objects.count(), AuditEvent.objects.count())
+    monkeypatch.setattr(services, "defer_sessions_sql", lambda sessions: "SELECT 1 / 0")
+    with pytest.raises(DataError, match="division by zero"):
+        run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert not _in_transaction()
+    assert (Run.objects.count(), Session.objects.count(), AuditEvent.objects.count()) == before
+    monkeypatch.undo()
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert queued_jobs(run.sessions.values_list("pk", flat=True)).count() == 2
+    assert verify_chain(sandbox_a.pk)[1] is None
+
+
+def test_the_jobs_are_those_procrastinate_itself_defers(sandbox_a, alice, pack, careful):
+    """The defer statement is procrastinate's, bound by the platform (its job manager's
+    method that builds it is private API): the same rows as its own ``batch_defer_jobs``."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from sandbox.runs.services import session_lock
+    from sandbox.runs.tasks import run_session
+
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    ours = list(run.sessions.order_by("pk"))
+    fields = ["queue_name", "task_name", "priority", "lock", "queueing_lock", "args",
+              "status", "scheduled_at", "attempts"]
+
+    def rows(session_ids):
+        return sorted(ProcrastinateJob.objects.filter(
+            queueing_lock__in=[session_lock(pk) for pk in session_ids]).values(*fields),
+            key=lambda job: job["args"]["session_id"])
+
+    expected = rows([s.pk for s in ours])
+    ProcrastinateJob.objects.filter(queueing_lock__in=[session_lock(s.pk) for s in ours]
+                                    ).delete()
+    app.job_manager.batch_defer_jobs([
+        run_session.configure(queueing_lock=session_lock(s.pk)).make_new_job(session_id=s.pk)
+        for s in ours])
+    assert rows([s.pk for s in ours]) == expected
+    assert [(job["args"], job["queueing_lock"]) for job in expected] == [
+        ({"session_id": s.pk}, f"session-{s.pk}") for s in ours]
 
 
 def test_each_session_has_one_queued_job_found_by_its_lock(sandbox_a, alice, pack, careful):
@@ -115,11 +221,14 @@ def test_a_refused_start_leaves_nothing_behind(sandbox_a, alice, pack, careful):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, careful):
+@pytest.mark.parametrize("held_open", [True, False], ids=["in a caller's transaction",
+                                                          "on its own"])
+def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, careful, held_open):
     """Starts racing for the last places of the concurrent-run quota: exactly the quota wins.
 
-    Each start holds its transaction open for a moment after inserting, so the
-    others wait on the sandbox's row lock and must count the run it commits.
+    In a caller's transaction each start holds it open for a moment after
+    inserting, so the others wait on the sandbox's row lock and must count the
+    run it commits; on its own a start commits in its last round trip.
     """
     Sandbox.objects.filter(pk=sandbox_a.pk).update(max_concurrent_runs=2)
     barrier = threading.Barrier(5)
@@ -128,9 +237,12 @@ def test_concurrent_starts_count_each_others_runs(sandbox_a, alice, pack, carefu
     def start():
         try:
             barrier.wait()
-            with transaction.atomic():
+            if held_open:
+                with transaction.atomic():
+                    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+                    time.sleep(0.05)
+            else:
                 run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
-                time.sleep(0.05)
             started.append(run.pk)
         except QuotaExceeded as exc:
             refused.append(str(exc))
