@@ -264,6 +264,8 @@ SANDBOX_INPROCESS_WORKER = env_bool("SANDBOX_INPROCESS_WORKER", not REDIS_URL)
 # way waits for the next look: 5 s with procrastinate's default, which the runs benchmark
 # caught as a session starting 5 s late (tests/runs/test_job_pickup.py reproduces it).
 PROCRASTINATE_WORKER_DEFAULTS = {"fetch_job_polling_interval": 0.5}
+# A session's job skips procrastinate's connection cleanup hop (sandbox/runs/job_connections.py).
+PROCRASTINATE_ON_APP_READY = "sandbox.runs.job_connections.on_app_ready"
 
 LOGGING = {
     "version": 1,

@@ -134,3 +134,28 @@ async def test_when_one_worker_fails_the_others_stop_and_the_error_comes_out():
         await asyncio.wait_for(run_inprocess_workers(stand_in, concurrency=6, fetchers=3,
                                                      name="w"), timeout=5)
     assert sorted(stand_in.stopped) == ["w-1", "w-3"]
+
+
+async def test_a_session_s_job_skips_the_thread_sensitive_cleanup_hop(sandbox_a, alice, pack,
+                                                                      careful, monkeypatch):
+    """procrastinate's async cleanup middleware waits for Django's one thread-sensitive thread
+    before every job; a session's job never uses that thread (sandbox/runs/job_connections.py),
+    so it goes straight to the engine."""
+    from procrastinate.contrib.django import db_cleanup
+
+    delegated = []
+    original = db_cleanup.close_db_connections_async
+
+    async def recording(call_next, context, worker):
+        delegated.append(context.job.task_name)
+        return await original(call_next, context, worker)
+
+    monkeypatch.setattr(db_cleanup, "close_db_connections_async", recording)
+    run = await sync_to_async(run_start)(sandbox=sandbox_a, started_by=alice, models=[careful])
+    async with inprocess_workers(concurrency=4, fetchers=2, name="hop"):
+        async def done():
+            return not await Run.objects.filter(pk=run.pk,
+                                                status__in=["queued", "running"]).aexists()
+        await _until(done)
+    assert (await Run.objects.aget(pk=run.pk)).status == "completed"
+    assert "runs.run_session" not in delegated
