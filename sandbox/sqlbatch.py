@@ -37,34 +37,48 @@ from django.db.models import AutoField, Model
 from django.db.models.sql import InsertQuery
 
 
-def insert_together(*groups: list[Model], then: Sequence[str] = ()) -> None:
+def execute_together(statements: Sequence[str]) -> list[list[tuple] | None]:
+    """Send bound statements in one round trip; return each one's rows (None when it
+    returns none). An error in any of them raises, as it would on its own; statements
+    before an explicit ``COMMIT`` in the string stay committed."""
+    connection.ensure_connection()
+    results: list[list[tuple] | None] = []
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements))
+        for index in range(len(statements)):
+            if index and not cursor.nextset():
+                raise RuntimeError(f"execute_together: {len(statements)} statements sent, "
+                                   f"{index} results came back")
+            results.append(cursor.fetchall() if cursor.description is not None else None)
+    return results
+
+
+def insert_together(*groups: list[Model], before: Sequence[str] = (),
+                    then: Sequence[str] = ()) -> list[list[tuple] | None]:
     """Insert each group (instances of one model) in the order given, in one round trip.
 
-    ``then``: statements, already bound, sent after the inserts in the same
-    round trip (their results are not read; an error in one raises, as the
-    inserts' would).
+    ``before`` and ``then``: statements, already bound, sent before and after
+    the inserts in the same round trip (a carried ``BEGIN``, a counter's
+    update, a carried ``COMMIT``). Returns the rows of the ``then`` statements
+    (:func:`execute_together`).
     """
     groups = [list(group) for group in groups if group]
-    if not groups:
-        if then:
-            with connection.cursor() as cursor:
-                cursor.execute(";\n".join(then))
-        return
     connection.ensure_connection()
-    statements = [_insert_sql(group) for group in groups]
-    with connection.cursor() as cursor:
-        cursor.execute(";\n".join([*(sql for sql, _returning in statements), *then]))
-        for index, (group, (_sql, returning)) in enumerate(zip(groups, statements, strict=True)):
-            if index:
-                cursor.nextset()
-            if returning:
-                fields = group[0]._meta.db_returning_fields
-                for obj, row in zip(group, cursor.fetchall(), strict=True):
-                    for value, field in zip(row, fields, strict=True):
-                        setattr(obj, field.attname, value)
-            for obj in group:
-                obj._state.adding = False
-                obj._state.db = connection.alias
+    inserts = [_insert_sql(group) for group in groups]
+    if not inserts and not before and not then:
+        return []
+    results = execute_together([*before, *(sql for sql, _returning in inserts), *then])
+    for group, (_sql, returning), rows in zip(groups, inserts, results[len(before):],
+                                              strict=False):
+        if returning:
+            fields = group[0]._meta.db_returning_fields
+            for obj, row in zip(group, rows, strict=True):
+                for value, field in zip(row, fields, strict=True):
+                    setattr(obj, field.attname, value)
+        for obj in group:
+            obj._state.adding = False
+            obj._state.db = connection.alias
+    return results[len(before) + len(inserts):]
 
 
 def _insert_sql(objs: list[Model]) -> tuple[str, bool]:
@@ -85,10 +99,10 @@ def _insert_sql(objs: list[Model]) -> tuple[str, bool]:
     return connection.ops.compose_sql(sql, params), returning
 
 
-def columns(model: type[Model]) -> str:
-    """The model's concrete columns, qualified by its table."""
+def columns(model: type[Model], alias: str | None = None) -> str:
+    """The model's concrete columns, qualified by its table (or by ``alias``)."""
     qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
+    table = alias or qn(model._meta.db_table)
     return ", ".join(f"{table}.{qn(f.column)}" for f in model._meta.concrete_fields)
 
 

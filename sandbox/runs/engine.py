@@ -48,8 +48,8 @@ import logging
 import weakref
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, F
+from django.db import IntegrityError, connection
+from django.db.models import BigIntegerField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -69,7 +69,13 @@ from sandbox.runs.models import (
     Turn,
     TurnStatus,
 )
-from sandbox.sqlbatch import columns, from_row
+from sandbox.sqlbatch import (
+    carried_transaction,
+    columns,
+    execute_together,
+    from_row,
+    insert_together,
+)
 from scenarios.checks import CheckContext, effective_checks, load_domain_checks, run_checks
 from scenarios.script import next_turn, render_system_prompt
 
@@ -351,25 +357,22 @@ def _open_session(session_id: int) -> Opened | None:
     finished, or its run finished or stopped).
 
     Marks the session running (counting the attempt) and its run running when it
-    was queued, and finds the resume point after the turns already saved. Two
-    statements when the session starts for the first time (it can have no saved
+    was queued, and finds the resume point after the turns already saved. One
+    round trip when the session starts for the first time (it can have no saved
     turn before its first attempt: ``attempts`` counts them) and no judge model
-    is active (the judge is looked up in the query that loads the session).
+    is active: the start and the load (which looks the judge up) go together
+    (:func:`_start_and_load`).
     """
-    session = _load_session(session_id)
+    session, run_started = _start_and_load(session_id)
     if session is None:
         logger.warning("session %s no longer exists; nothing to run", session_id)
         return None
-    if session.status in FINISHED or session.run.status in FINISHED:
+    if run_started is None:  # the session or its run had finished
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_START, {"running": RunStatus.RUNNING, "queued": RunStatus.QUEUED,
-                                "now": timezone.now(), "session": session.pk,
-                                "run": session.run_id})
-        run_started = bool(cursor.fetchone()[0])
     ids = [t["id"] for t in session.spec["turns"]]
     history, statuses, position, index = [], [], None, 0
-    saved_turns = Turn.objects.filter(session=session).order_by("index") if session.attempts \
+    earlier_attempts = session.attempts > 1  # this one is counted already
+    saved_turns = Turn.objects.filter(session=session).order_by("index") if earlier_attempts \
         else []
     for saved in saved_turns:
         history += [{"role": "user", "content": saved.user_message},
@@ -382,6 +385,22 @@ def _open_session(session_id: int) -> Opened | None:
     return Opened(session=session, history=history, statuses=statuses, position=position,
                   index=index, run_started=run_started, judge_model=judge,
                   budget=Budget(used=sandbox.tokens_used, limit=sandbox.token_budget))
+
+
+def _start_and_load(session_id: int) -> tuple[Session | None, bool | None]:
+    """Start the session (:data:`_START`) and load it (:func:`_load_session`'s query),
+    in one round trip and one transaction; return it, as loaded after the start, and
+    whether this started its run too (None when nothing was started: the session or
+    its run had finished)."""
+    sql, params = _load_sql()
+    compose = connection.ops.compose_sql
+    started, loaded = execute_together([
+        compose(_START, {"running": RunStatus.RUNNING, "queued": RunStatus.QUEUED,
+                         "now": timezone.now(), "session": session_id,
+                         "finished": list(FINISHED)}),
+        compose(sql, [*params, session_id])])
+    session = _session_from_row(loaded[0]) if loaded else None
+    return session, (bool(started[0][0]) if started else None)
 
 
 def _load_session(session_id: int) -> Session | None:
@@ -398,8 +417,10 @@ def _load_session(session_id: int) -> Session | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, session_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return _session_from_row(row) if row is not None else None
+
+
+def _session_from_row(row) -> Session:
     loaded, start = [], 0
     for model in _LOADED:
         end = start + len(model._meta.concrete_fields)
@@ -432,18 +453,25 @@ def _load_sql() -> tuple[str, tuple]:
             f" WHERE {session}.id = %s", params)
 
 
-# Marks the run running when it was queued, then the session, in one statement: the run's
-# row is locked first (the CTE is read in the WHERE clause, before the session's row is
-# updated), the order in which run_stop locks them.
+# Marks the run running when it was queued, then the session, in one statement -- unless
+# the session or its run has finished (then no row comes back). The run's row is locked
+# first (the CTE is read in the WHERE clause, before the session's row is updated), the
+# order in which run_stop locks them.
 _START = f"""
     WITH started_run AS (
         UPDATE {Run._meta.db_table} SET status = %(running)s, started_at = %(now)s
-        WHERE id = %(run)s AND status = %(queued)s RETURNING 1
+        WHERE id = (SELECT run_id FROM {Session._meta.db_table}
+                    WHERE id = %(session)s AND NOT status = ANY(%(finished)s))
+          AND status = %(queued)s
+        RETURNING 1
     )
-    UPDATE {Session._meta.db_table}
+    UPDATE {Session._meta.db_table} s
     SET status = %(running)s, started_at = COALESCE(started_at, %(now)s),
         attempts = attempts + 1
-    WHERE id = %(session)s AND (SELECT count(*) FROM started_run) >= 0
+    WHERE s.id = %(session)s AND NOT s.status = ANY(%(finished)s)
+      AND (SELECT count(*) FROM started_run) >= 0
+      AND EXISTS (SELECT FROM {Run._meta.db_table} r
+                  WHERE r.id = s.run_id AND NOT r.status = ANY(%(finished)s))
     RETURNING (SELECT count(*) FROM started_run)
 """
 
@@ -572,21 +600,35 @@ def _save(session: Session, played: Played) -> Saved:
 @db_work
 def _save_and_close(session: Session, played: Played, final: str, statuses: list[str]
                     ) -> Saved:
-    """Save the session's last turn, then close the session (and maybe its run)."""
-    saved = _save_turn(session, played)
-    saved.closed = True
-    saved.run = _close(session, final, [*statuses, saved.turn.status])
-    return saved
+    """Save the session's last turn and close the session (and maybe its run) with it."""
+    return _save_turn(session, played, close_as=final, statuses=statuses)
 
 
-def _save_turn(session: Session, played: Played) -> Saved:
-    """Save the turn, its checks and alerts, and the counters, in one transaction.
+# A check result's turn: the turn inserted just before, in the same round trip and on the
+# same connection (currval is per connection, whatever other sessions insert meanwhile).
+_SAVED_TURN_ID = RawSQL(f"currval(pg_get_serial_sequence('{Turn._meta.db_table}', 'id'))", [],
+                        output_field=BigIntegerField())
+
+
+def _save_turn(session: Session, played: Played, *, close_as: str | None = None,
+               statuses: list[str] = ()) -> Saved:
+    """Save the turn, its checks and alerts, and the counters, in one transaction; with
+    ``close_as``, close the session in it too, then its run when it was the last open.
+
+    One round trip, ``BEGIN`` and ``COMMIT`` included
+    (:func:`~sandbox.sqlbatch.carried_transaction`): the turn, its check
+    results (pointed at the turn by ``currval``), the counters of the run, the
+    session and the sandbox (the sandbox's comes back, so that the budget
+    check before the next turn needs no query of its own), the session's
+    close; after the ``COMMIT``, in the same string, the run's close
+    (:func:`_close_statements`). A turn with alerts takes two: the alerts
+    need their check results' ids. Only the last turn's save is on a run's
+    critical path, but every save waits for the GIL after each round trip
+    while the other sessions stream (``tests/bench/bench_runs.py``).
 
     Returns the existing turn when this position was already saved (a job
-    retried after a crash between the save and the job's end). Four
-    statements: the turn, its checks, its alerts (when any), and the counters
-    of the run, the session and the sandbox; the sandbox's comes back, so that
-    the budget check before the next turn needs no query of its own.
+    retried after a crash between the save and the job's end); the session is
+    then closed on its own.
     """
     reply = played.reply
     tokens = (reply.prompt_tokens + reply.completion_tokens) if reply else 0
@@ -602,30 +644,54 @@ def _save_turn(session: Session, played: Played) -> Saved:
         completion_tokens=reply.completion_tokens if reply else 0,
         retrieved_chunks=played.retrieved or [], attempts=reply.attempts if reply else 1)
     results = played.checks or []
+    records = [CheckResult(turn_id=_SAVED_TURN_ID, check_name=result.check,
+                           passed=result.passed, score=result.score,
+                           severity=result.severity or "", alert=result.alert,
+                           evidence=result.evidence)
+               for result in results]
+    count = connection.ops.compose_sql(_COUNT_TURN, {
+        "tokens": tokens, "run": session.run_id, "session": session.pk,
+        "sandbox": session.sandbox_id})
+    closing = (_close_statements(session, close_as, [*statuses, played.status])
+               if close_as is not None else None)
+    alerts: list[Alert] = []
     try:
-        with transaction.atomic():
-            Turn.objects.bulk_create([turn])
-            records = CheckResult.objects.bulk_create([
-                CheckResult(turn=turn, check_name=result.check, passed=result.passed,
-                            score=result.score, severity=result.severity or "",
-                            alert=result.alert, evidence=result.evidence)
-                for result in results])
-            alerts = Alert.objects.bulk_create([
-                Alert(sandbox_id=session.sandbox_id, run_id=session.run_id, turn=turn,
-                      check_result=record, severity=result.severity,
-                      message=_alert_message(result))
-                for result, record in zip(results, records, strict=True) if result.alert])
-            with connection.cursor() as cursor:
-                cursor.execute(_COUNT_TURN, {"tokens": tokens, "run": session.run_id,
-                                             "session": session.pk,
-                                             "sandbox": session.sandbox_id})
-                done, total, sandbox_tokens = cursor.fetchone()
+        with carried_transaction() as carried:
+            tail = [count]
+            if closing is not None:
+                tail += [closing[0], *carried.commit, closing[1]]
+            else:
+                tail += carried.commit
+            if any(result.alert for result in results):
+                insert_together([turn], records, before=carried.begin)
+                alerts = [Alert(sandbox_id=session.sandbox_id, run_id=session.run_id,
+                                turn_id=turn.pk, check_result=record,
+                                severity=result.severity, message=_alert_message(result))
+                          for result, record in zip(results, records, strict=True)
+                          if result.alert]
+                rows = insert_together(alerts, then=tail)
+            else:
+                rows = insert_together([turn], records, before=carried.begin, then=tail)
     except IntegrityError:
         existing = Turn.objects.filter(session=session, index=played.index).first()
         if existing is None:
             raise
-        return Saved(turn=existing)
-    return Saved(turn=turn, alerts=alerts, progress=(done, total), sandbox_tokens=sandbox_tokens)
+        saved = Saved(turn=existing)
+        if close_as is not None:
+            saved.closed = True
+            saved.run = _close(session, close_as, [*statuses, existing.status])
+        return saved
+    for record in records:
+        record.turn = turn
+    for alert in alerts:
+        alert.turn = turn
+    done, total, sandbox_tokens = rows[0][0]
+    saved = Saved(turn=turn, alerts=alerts, progress=(done, total),
+                  sandbox_tokens=sandbox_tokens)
+    if closing is not None:
+        saved.closed = True
+        saved.run = _closed_run(rows[-1])
+    return saved
 
 
 def _count_turn_sql() -> str:
@@ -699,29 +765,61 @@ def _close_session(session: Session, final: str, statuses: list[str]) -> Run | N
 def _close(session: Session, final: str, statuses: list[str]) -> Run | None:
     """Close the session; return the run when this closed it too, else None.
 
-    ``statuses`` are those of the session's saved turns. The session's update
-    commits before the run's: two sessions of a run finishing together must
-    each see the other's closing, or neither would close the run.
+    ``statuses`` are those of the session's saved turns. One round trip: the
+    session's close commits, then the run's close runs in a transaction of its
+    own (:func:`_close_statements`).
     """
-    now = timezone.now()
+    close_session, close_run = _close_statements(session, final, statuses)
+    with carried_transaction() as carried:
+        rows = execute_together([*carried.begin, close_session, *carried.commit, close_run])
+    return _closed_run(rows[-1])
+
+
+def _close_statements(session: Session, final: str, statuses: list[str]) -> tuple[str, str]:
+    """The session's close and the run's, bound: send the first in a transaction that
+    commits before the second runs.
+
+    The session's close must commit before the run's is tried: two sessions of
+    a run finishing together must each see the other's closing, or neither
+    would close the run. Both are stamped by the database's clock as they run.
+    A session that ended early by branching takes its unplayed turns out of
+    the run's total.
+    """
     if final == RunStatus.COMPLETED and statuses and all(s == TurnStatus.FAILED
                                                          for s in statuses):
         final = RunStatus.FAILED
-    closed = Session.objects.filter(pk=session.pk).exclude(status__in=FINISHED).update(
-        status=final, finished_at=now)
     unplayed = len(session.spec["turns"]) - len(statuses)
-    if closed and unplayed and final in (RunStatus.COMPLETED, RunStatus.FAILED):
-        # Branching ended the conversation early: the run's total counts what was played.
-        Run.objects.filter(pk=session.run_id).update(turns_total=F("turns_total") - unplayed)
-    with connection.cursor() as cursor:
-        cursor.execute(_CLOSE_RUN, {"run": session.run_id, "now": now,
-                                    "running": RunStatus.RUNNING, "failed": RunStatus.FAILED,
-                                    "completed": RunStatus.COMPLETED,
-                                    "finished": list(FINISHED)})
-        closed_run = cursor.fetchone()
-    if closed_run is None:
-        return None  # sessions still open, halted or cancelled, or another session closed it
-    return Run.objects.get(pk=session.run_id)
+    shrink = unplayed if final in (RunStatus.COMPLETED, RunStatus.FAILED) else 0
+    compose = connection.ops.compose_sql
+    return (compose(_CLOSE_SESSION, {"session": session.pk, "run": session.run_id,
+                                     "final": final, "finished": list(FINISHED),
+                                     "shrink": shrink}),
+            compose(_CLOSE_RUN, {"run": session.run_id, "running": RunStatus.RUNNING,
+                                 "failed": RunStatus.FAILED,
+                                 "completed": RunStatus.COMPLETED,
+                                 "finished": list(FINISHED)}))
+
+
+def _closed_run(rows: list[tuple] | None) -> Run | None:
+    """The run the close returned (None: sessions still open, halted or cancelled, or
+    another session closed it)."""
+    return from_row(Run, rows[0]) if rows else None
+
+
+# The run's row is locked before the session's (the CTE is read in the WHERE clause, before
+# the session's row is updated), the order in which run_stop and a turn's save lock them.
+_CLOSE_SESSION = f"""
+    WITH locked_run AS (
+        SELECT 1 FROM {Run._meta.db_table} WHERE id = %(run)s FOR NO KEY UPDATE
+    ), closed AS (
+        UPDATE {Session._meta.db_table} SET status = %(final)s, finished_at = clock_timestamp()
+        WHERE id = %(session)s AND NOT status = ANY(%(finished)s)
+          AND EXISTS (SELECT FROM locked_run)
+        RETURNING 1
+    )
+    UPDATE {Run._meta.db_table} SET turns_total = turns_total - %(shrink)s
+    WHERE id = %(run)s AND %(shrink)s > 0 AND EXISTS (SELECT FROM closed)
+"""
 
 
 def _close_run_sql() -> str:
@@ -732,11 +830,11 @@ def _close_run_sql() -> str:
         SET status = CASE WHEN (SELECT bool_and(s.status = %(failed)s)
                                 FROM {Session._meta.db_table} s WHERE s.run_id = r.id)
                           THEN %(failed)s ELSE %(completed)s END,
-            finished_at = %(now)s
+            finished_at = clock_timestamp()
         WHERE r.id = %(run)s AND r.status = %(running)s
           AND NOT EXISTS (SELECT FROM {Session._meta.db_table} s
                           WHERE s.run_id = r.id AND NOT s.status = ANY(%(finished)s))
-        RETURNING r.id
+        RETURNING {columns(Run, alias="r")}
     """
 
 
