@@ -211,6 +211,15 @@ def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:
              "score": round(1.0 - row.distance, 6)} for row in rows]
 
 
+_UPSERT_TURN_EMBEDDING = f"""
+    INSERT INTO {TurnEmbedding._meta.db_table} (turn_id, sandbox_id, embedder, embedding)
+    VALUES (%s, %s, %s, %s)
+    ON CONFLICT (turn_id) DO UPDATE SET sandbox_id = EXCLUDED.sandbox_id,
+        embedder = EXCLUDED.embedder, embedding = EXCLUDED.embedding
+    RETURNING id
+"""
+
+
 def index_turn(turn) -> TurnEmbedding | None:
     """Embed a saved turn's answer for similar-answer search; idempotent.
 
@@ -229,12 +238,18 @@ def index_turn(turn) -> TurnEmbedding | None:
     except EmbeddingError as exc:
         log.warning("turn %s not indexed for similar-answer search: %s", turn.pk, exc)
         return None
-    # One upsert statement (the engine indexes every answer as it is saved).
-    [embedding] = TurnEmbedding.objects.bulk_create(
-        [TurnEmbedding(turn_id=turn.pk, sandbox_id=turn.sandbox_id, embedder=embedder.name,
-                       embedding=vector)],
-        update_conflicts=True, unique_fields=["turn"], update_fields=["sandbox", "embedder",
-                                                                     "embedding"])
+    # One upsert statement, its SQL written once (the engine indexes every answer as it is
+    # saved, while the other sessions stream: compiling bulk_create's upsert each time cost
+    # more GIL time than the statement's own round trip).
+    embedding = TurnEmbedding(turn_id=turn.pk, sandbox_id=turn.sandbox_id,
+                              embedder=embedder.name, embedding=vector)
+    field = TurnEmbedding._meta.get_field("embedding")
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT_TURN_EMBEDDING, [turn.pk, turn.sandbox_id, embedder.name,
+                                                field.get_db_prep_save(vector, connection)])
+        embedding.pk = cursor.fetchone()[0]
+    embedding._state.adding = False
+    embedding._state.db = connection.alias
     return embedding
 
 

@@ -69,9 +69,19 @@ def test_search_parameters_are_checked(api, alice, sandbox_a):
 
 
 def test_index_turn_is_idempotent_and_skips_empty_answers(model_a):
+    from domains.embeddings import get_embedder
+
     turn = saved_turn(model_a, user_message="hi", answer="hello there")
-    knowledge.index_turn(turn)
-    assert TurnEmbedding.objects.filter(turn=turn).count() == 1
+    first = knowledge.index_turn(turn)
+    turn.assistant_message = "something else entirely"
+    again = knowledge.index_turn(turn)
+    [stored] = TurnEmbedding.objects.filter(turn=turn)
+    assert first.pk == again.pk == stored.pk and not again._state.adding
+    assert stored.sandbox_id == turn.sandbox_id
+    embedder = get_embedder(turn.sandbox_id)
+    assert stored.embedder == embedder.name
+    expected = embedder.embed(["something else entirely"])[0]  # the update replaced it
+    assert [round(x, 5) for x in stored.embedding] == [round(x, 5) for x in expected]
     turn.assistant_message = ""
     assert knowledge.index_turn(turn) is None
     assert not TurnEmbedding.objects.filter(turn=turn).exists()
