@@ -121,6 +121,42 @@ def test_async_checks_run_concurrently_and_results_keep_spec_order():
     assert order == [0.0, 0.05]
 
 
+def test_synchronous_checks_run_without_waiting_for_the_event_loop():
+    """Only asynchronous checks take a turn of the loop: in a loop busy with streaming
+    sessions, each turn there is milliseconds on the way to a run's close."""
+    async def main():
+        others = []
+
+        async def other():
+            others.append("ran")
+
+        asyncio.get_running_loop().create_task(other())  # runs only if run_checks yields
+        results = await run_checks(
+            [{"type": "must_include", "terms": ["pressure"]}, {"type": "pii"}],
+            answer="The pressure is 2.2 bar.", turn={"user": "q"}, scenario={"id": "s"},
+            ctx=CheckContext())
+        return list(others), results  # as it was when run_checks returned
+
+    others, results = asyncio.run(main())
+    assert others == []
+    assert [(r.check, r.passed) for r in results] == [("must_include", True), ("pii", True)]
+
+
+def test_an_asynchronous_check_that_raises_is_reported_beside_the_others():
+    @register_check("test.exploding_later")
+    async def exploding_later(spec, *, answer, turn, scenario, ctx):
+        await asyncio.sleep(0)
+        raise RuntimeError("late boom")
+
+    specs = [{"type": "test.exploding_later", "severity": "high"},
+             {"type": "must_include", "terms": ["x"]}]
+    results = run_sync(run_checks(specs, answer="x", turn={"user": "q"}, scenario={"id": "s"},
+                                  ctx=CheckContext()))
+    assert [(r.check, r.passed, r.alert) for r in results] == [
+        ("test.exploding_later", False, False), ("must_include", True, False)]
+    assert results[0].evidence == {"error": "RuntimeError: late boom"}
+
+
 def test_effective_checks_add_expectation_and_vertical_defaults_once():
     load_domain_checks()
     scenario = {"vertical": "finance", "default_checks": True,
