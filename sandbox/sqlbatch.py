@@ -63,7 +63,6 @@ def insert_together(*groups: list[Model], before: Sequence[str] = (),
     (:func:`execute_together`).
     """
     groups = [list(group) for group in groups if group]
-    connection.ensure_connection()
     inserts = [_insert_sql(group) for group in groups]
     if not inserts and not before and not then:
         return []

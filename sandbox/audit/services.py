@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sandbox.audit.models import GENESIS, AuditEvent
+from sandbox.sqlbatch import execute_together
 
 # The advisory-lock namespace that serialises appends to one chain.
 _LOCK_NAMESPACE = 0x5A0D17
@@ -24,41 +25,41 @@ def audit_record(*, sandbox, actor, action: str, target=None, payload: dict | No
     so concurrent writers never fork the chain; the event commits or rolls
     back with the change it records.
     """
-    sandbox_id = getattr(sandbox, "pk", sandbox)
-    sql, params = chain_lock_sql(sandbox_id)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        cursor.nextset()
-        head = cursor.fetchone()
+    *_, head = execute_together(chain_lock_statements(getattr(sandbox, "pk", sandbox)))
     event = audit_event(sandbox=sandbox, actor=actor, action=action, target=target,
-                        payload=payload, head=head)
+                        payload=payload, head=head[0] if head else None)
     event.save(force_insert=True)
     return event
 
 
-def chain_lock_sql(sandbox_id) -> tuple[str, list]:
-    """Two statements, for one round trip: take the chain's append lock, then read its
-    head; the second one's result is the head's (seq, hash), no row when it is empty.
+def chain_lock_statements(sandbox_id) -> list[str]:
+    """Two statements, bound, for one round trip: take the chain's append lock, then read
+    its head; the second one's rows are the head's (seq, hash), none when it is empty.
 
-    Each statement of the string gets its own snapshot, taken when it starts,
+    Each statement of a round trip gets its own snapshot, taken when it starts,
     so the read sees an event that the lock's previous holder committed while
     this one waited (one statement doing both would read from before the wait
-    and fork the chain). Needs client-side parameter binding, Django's default
-    for psycopg. Callers that have other statements to send in the same
+    and fork the chain). Callers that have other statements to send in the same
     transaction may send these with them (``runs.services.run_start`` does),
     then build the event with :func:`audit_event`.
     """
     table = AuditEvent._meta.db_table
-    where = "sandbox_id IS NULL" if sandbox_id is None else "sandbox_id = %s"
-    return (f"SELECT pg_advisory_xact_lock(%s, %s);"
-            f" SELECT seq, hash FROM {table} WHERE {where} ORDER BY seq DESC LIMIT 1",
-            [_LOCK_NAMESPACE, sandbox_id or 0, *([] if sandbox_id is None else [sandbox_id])])
+    compose = connection.ops.compose_sql
+    if sandbox_id is None:
+        head = compose(f"SELECT seq, hash FROM {table} WHERE sandbox_id IS NULL"
+                       f" ORDER BY seq DESC LIMIT 1", [])
+    else:
+        head = compose(f"SELECT seq, hash FROM {table} WHERE sandbox_id = %s"
+                       f" ORDER BY seq DESC LIMIT 1", [sandbox_id])
+    return [compose("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, sandbox_id or 0]),
+            head]
 
 
 def audit_event(*, sandbox, actor, action: str, target=None, payload: dict | None = None,
                 head: tuple[int, str] | None) -> AuditEvent:
     """The next event of ``sandbox``'s chain, hashed, not saved; ``head`` is the chain's
-    last (seq, hash) as read under its lock (:func:`chain_lock_sql`), None when empty."""
+    last (seq, hash) as read under its lock (:func:`chain_lock_statements`), None when
+    empty."""
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     event = AuditEvent(
         sandbox_id=getattr(sandbox, "pk", sandbox),

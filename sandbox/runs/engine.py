@@ -70,6 +70,7 @@ from sandbox.runs.models import (
     TurnStatus,
 )
 from sandbox.sqlbatch import (
+    Carried,
     carried_transaction,
     columns,
     execute_together,
@@ -388,10 +389,18 @@ def _open_session(session_id: int) -> Opened | None:
 
 
 def _start_and_load(session_id: int) -> tuple[Session | None, bool | None]:
-    """Start the session (:data:`_START`) and load it (:func:`_load_session`'s query),
-    in one round trip and one transaction; return it, as loaded after the start, and
-    whether this started its run too (None when nothing was started: the session or
-    its run had finished)."""
+    """Start the session (:data:`_START`) and load it, with its run, model and sandbox
+    and its sandbox's judge model's id (``judge_id``), in one round trip and one
+    transaction; return it, as loaded after the start, and whether this started its run
+    too (None when nothing was started: the session or its run had finished).
+
+    The load is SQL built once per process (:func:`_load_sql`): the same query
+    through the ORM (``select_related`` and a ``Subquery`` of
+    :func:`hooks.judges`) took 4 ms of CPU to compile, for every session
+    started, while the sessions already started waited for the GIL
+    (``tests/bench/bench_runs.py``); the rows are turned into instances the
+    way the ORM does it (``from_db``, with the fields' converters).
+    """
     sql, params = _load_sql()
     compose = connection.ops.compose_sql
     started, loaded = execute_together([
@@ -401,23 +410,6 @@ def _start_and_load(session_id: int) -> tuple[Session | None, bool | None]:
         compose(sql, [*params, session_id])])
     session = _session_from_row(loaded[0]) if loaded else None
     return session, (bool(started[0][0]) if started else None)
-
-
-def _load_session(session_id: int) -> Session | None:
-    """The session with its run, model and sandbox, and its sandbox's judge model's id
-    (``judge_id``), in one statement whose SQL is built once per process.
-
-    The same query through the ORM (``select_related`` and a ``Subquery`` of
-    :func:`hooks.judges`) took 4 ms of CPU to compile, for every session
-    started, while the sessions already started waited for the GIL
-    (``tests/bench/bench_runs.py``); the rows are turned into instances the
-    way the ORM does it (``from_db``, with the fields' converters).
-    """
-    sql, params = _load_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, session_id])
-        row = cursor.fetchone()
-    return _session_from_row(row) if row is not None else None
 
 
 def _session_from_row(row) -> Session:
@@ -436,7 +428,7 @@ _LOADED = (Session, Run, DomainModel, Sandbox)  # a session and what it points t
 
 @functools.cache
 def _load_sql() -> tuple[str, tuple]:
-    """The SQL of :func:`_load_session` and its fixed parameters (the session's id follows).
+    """The SQL that loads a session and its fixed parameters (the session's id follows).
 
     The judge's subquery is :func:`hooks.judges` as the ORM compiles it, pointed at
     the loaded session's sandbox.
@@ -621,7 +613,7 @@ def _save_turn(session: Session, played: Played, *, close_as: str | None = None,
     session and the sandbox (the sandbox's comes back, so that the budget
     check before the next turn needs no query of its own), the session's
     close; after the ``COMMIT``, in the same string, the run's close
-    (:func:`_close_statements`). A turn with alerts takes two: the alerts
+    (:func:`_closing`). A turn with alerts takes two: the alerts
     need their check results' ids. Only the last turn's save is on a run's
     critical path, but every save waits for the GIL after each round trip
     while the other sessions stream (``tests/bench/bench_runs.py``).
@@ -652,26 +644,21 @@ def _save_turn(session: Session, played: Played, *, close_as: str | None = None,
     count = connection.ops.compose_sql(_COUNT_TURN, {
         "tokens": tokens, "run": session.run_id, "session": session.pk,
         "sandbox": session.sandbox_id})
-    closing = (_close_statements(session, close_as, [*statuses, played.status])
-               if close_as is not None else None)
     alerts: list[Alert] = []
     try:
         with carried_transaction() as carried:
-            tail = [count]
-            if closing is not None:
-                tail += [closing[0], *carried.commit, closing[1]]
-            else:
-                tail += carried.commit
-            if any(result.alert for result in results):
-                insert_together([turn], records, before=carried.begin)
+            tail = [count, *(_closing(session, close_as, [*statuses, played.status], carried)
+                             if close_as is not None else carried.commit)]
+            alerting = any(result.alert for result in results)
+            rows = insert_together([turn], records, before=carried.begin,
+                                   then=() if alerting else tail)
+            if alerting:  # the alerts need their check results' ids
                 alerts = [Alert(sandbox_id=session.sandbox_id, run_id=session.run_id,
                                 turn_id=turn.pk, check_result=record,
                                 severity=result.severity, message=_alert_message(result))
                           for result, record in zip(results, records, strict=True)
                           if result.alert]
                 rows = insert_together(alerts, then=tail)
-            else:
-                rows = insert_together([turn], records, before=carried.begin, then=tail)
     except IntegrityError:
         existing = Turn.objects.filter(session=session, index=played.index).first()
         if existing is None:
@@ -688,7 +675,7 @@ def _save_turn(session: Session, played: Played, *, close_as: str | None = None,
     done, total, sandbox_tokens = rows[0][0]
     saved = Saved(turn=turn, alerts=alerts, progress=(done, total),
                   sandbox_tokens=sandbox_tokens)
-    if closing is not None:
+    if close_as is not None:
         saved.closed = True
         saved.run = _closed_run(rows[-1])
     return saved
@@ -767,17 +754,18 @@ def _close(session: Session, final: str, statuses: list[str]) -> Run | None:
 
     ``statuses`` are those of the session's saved turns. One round trip: the
     session's close commits, then the run's close runs in a transaction of its
-    own (:func:`_close_statements`).
+    own (:func:`_closing`).
     """
-    close_session, close_run = _close_statements(session, final, statuses)
     with carried_transaction() as carried:
-        rows = execute_together([*carried.begin, close_session, *carried.commit, close_run])
+        rows = execute_together([*carried.begin,
+                                 *_closing(session, final, statuses, carried)])
     return _closed_run(rows[-1])
 
 
-def _close_statements(session: Session, final: str, statuses: list[str]) -> tuple[str, str]:
-    """The session's close and the run's, bound: send the first in a transaction that
-    commits before the second runs.
+def _closing(session: Session, final: str, statuses: list[str], carried: Carried
+             ) -> list[str]:
+    """The session's close, the transaction's ``COMMIT``, then the run's close, bound;
+    the last statement's row is the run when it closed (:func:`_closed_run`).
 
     The session's close must commit before the run's is tried: two sessions of
     a run finishing together must each see the other's closing, or neither
@@ -791,13 +779,14 @@ def _close_statements(session: Session, final: str, statuses: list[str]) -> tupl
     unplayed = len(session.spec["turns"]) - len(statuses)
     shrink = unplayed if final in (RunStatus.COMPLETED, RunStatus.FAILED) else 0
     compose = connection.ops.compose_sql
-    return (compose(_CLOSE_SESSION, {"session": session.pk, "run": session.run_id,
+    return [compose(_CLOSE_SESSION, {"session": session.pk, "run": session.run_id,
                                      "final": final, "finished": list(FINISHED),
                                      "shrink": shrink}),
+            *carried.commit,
             compose(_CLOSE_RUN, {"run": session.run_id, "running": RunStatus.RUNNING,
                                  "failed": RunStatus.FAILED,
                                  "completed": RunStatus.COMPLETED,
-                                 "finished": list(FINISHED)}))
+                                 "finished": list(FINISHED)})]
 
 
 def _closed_run(rows: list[tuple] | None) -> Run | None:

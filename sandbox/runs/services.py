@@ -11,10 +11,16 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from domains.models import DomainModel
-from sandbox.audit.services import audit_event, chain_lock_sql
+from sandbox.audit.services import audit_event, chain_lock_statements
 from sandbox.core.models import Sandbox, SandboxStatus
 from sandbox.runs.models import ACTIVE, Run, Session
-from sandbox.sqlbatch import carried_transaction, columns, from_row, insert_together
+from sandbox.sqlbatch import (
+    carried_transaction,
+    columns,
+    execute_together,
+    from_row,
+    insert_together,
+)
 from scenarios.models import Scenario
 from scenarios.probes import generate_variant_set
 
@@ -87,6 +93,9 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     _refuse_unless_accepting(sandbox)
     if scenarios is None:
         scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
+    # The choice is checked before anything else: another sandbox's scenario must not
+    # reach this sandbox's helper model as a variant to paraphrase.
+    _refuse_unless_chosen_here(sandbox, models, scenarios)
     # Variants are made before the sandbox is locked: a semantic perturbation asks the
     # helper model, and the locked row would hold up the turn saves of the sandbox's other
     # runs (they update its token counter) meanwhile.
@@ -114,19 +123,6 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
                                   "%(budget)s token budget.")
                                 % {"used": sandbox.tokens_used,
                                    "budget": sandbox.token_budget})
-        if not models:
-            raise ValidationError({"models": _("Choose at least one model.")})
-        for model in models:
-            if model.sandbox_id != sandbox.pk or not model.is_active:
-                raise ValidationError({"models": _("Model %(id)s is not an active model of "
-                                                   "this sandbox.") % {"id": model.pk}})
-        if not scenarios:
-            raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a "
-                                                  "pack first.")})
-        for scenario in scenarios:
-            if scenario.sandbox_id != sandbox.pk:
-                raise ValidationError({"scenarios": _("Scenario %(id)s is not in this "
-                                                      "sandbox.") % {"id": scenario.pk}})
 
         run = Run(pk=run_id, sandbox=sandbox, started_by=started_by,
                   with_variants=with_variants,
@@ -149,6 +145,23 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     return run
 
 
+def _refuse_unless_chosen_here(sandbox: Sandbox, models: list[DomainModel],
+                               scenarios: list[Scenario]) -> None:
+    if not models:
+        raise ValidationError({"models": _("Choose at least one model.")})
+    for model in models:
+        if model.sandbox_id != sandbox.pk or not model.is_active:
+            raise ValidationError({"models": _("Model %(id)s is not an active model of "
+                                               "this sandbox.") % {"id": model.pk}})
+    if not scenarios:
+        raise ValidationError({"scenarios": _("This sandbox has no scenarios; import a "
+                                              "pack first.")})
+    for scenario in scenarios:
+        if scenario.sandbox_id != sandbox.pk:
+            raise ValidationError({"scenarios": _("Scenario %(id)s is not in this "
+                                                  "sandbox.") % {"id": scenario.pk}})
+
+
 def _refuse_unless_accepting(sandbox: Sandbox) -> None:
     if sandbox.status == SandboxStatus.SUSPENDED:
         raise PermissionDenied(_("Testing in this sandbox is suspended by a regulator; no new "
@@ -164,11 +177,11 @@ def _lock_for_start(sandbox_id: int, *, sessions: int, begin: Sequence[str] = ()
     active runs, both read under the lock, its audit chain's head, the new run's id and
     ``sessions`` new session ids.
 
-    Four statements (client-side binding, Django's default for psycopg), after
-    ``begin`` (the carried ``BEGIN``, when there is one): the sandbox's row
+    Four statements, after ``begin`` (the carried ``BEGIN``, when there is
+    one): the sandbox's row
     lock (``FOR NO KEY UPDATE``: the live event writer holds key-share locks
     on the row, which this must not wait for), then its audit chain's lock and
-    head (:func:`~sandbox.audit.services.chain_lock_sql`; row before chain, the
+    head (:func:`~sandbox.audit.services.chain_lock_statements`; row before chain, the
     order in which any change that records an audit event takes them), then
     the read. Each statement takes its snapshot when it starts, so the count
     sees the run of a concurrent start that held the lock before this one (one
@@ -177,35 +190,25 @@ def _lock_for_start(sandbox_id: int, *, sessions: int, begin: Sequence[str] = ()
     and the jobs their sessions, before anything is inserted.
     """
     table = Sandbox._meta.db_table
-    chain_sql, chain_params = chain_lock_sql(sandbox_id)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "".join(f"{statement}; " for statement in begin)
-            + f"SELECT 1 FROM {table} WHERE id = %s FOR NO KEY UPDATE; {chain_sql};"
-            f" SELECT {columns(Sandbox)},"
-            f" (SELECT count(*) FROM {Run._meta.db_table}"
-            f"  WHERE sandbox_id = %s AND status = ANY(%s)),"
-            f" nextval(pg_get_serial_sequence(%s, 'id')),"
-            f" ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id'))"
-            f"       FROM generate_series(1, %s) ORDER BY 1)"
-            f" FROM {table} WHERE id = %s",
-            [sandbox_id, *chain_params, sandbox_id, list(ACTIVE), Run._meta.db_table,
-             Session._meta.db_table, sessions, sandbox_id])
-        for _statement in range(len(begin) + 2):
-            cursor.nextset()
-        audit_head = cursor.fetchone()
-        cursor.nextset()
-        row = cursor.fetchone()
-    if row is None:
+    compose = connection.ops.compose_sql
+    *_, head, read = execute_together([
+        *begin,
+        compose(f"SELECT 1 FROM {table} WHERE id = %s FOR NO KEY UPDATE", [sandbox_id]),
+        *chain_lock_statements(sandbox_id),
+        compose(f"SELECT {columns(Sandbox)},"
+                f" (SELECT count(*) FROM {Run._meta.db_table}"
+                f"  WHERE sandbox_id = %s AND status = ANY(%s)),"
+                f" nextval(pg_get_serial_sequence(%s, 'id')),"
+                f" ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id'))"
+                f"       FROM generate_series(1, %s) ORDER BY 1)"
+                f" FROM {table} WHERE id = %s",
+                [sandbox_id, list(ACTIVE), Run._meta.db_table, Session._meta.db_table,
+                 sessions, sandbox_id])])
+    if not read:
         raise Sandbox.DoesNotExist(f"sandbox {sandbox_id} does not exist")
-    return from_row(Sandbox, row[:-3]), row[-3], audit_head, row[-2], list(row[-1])
-
-
-def defer_sessions(sessions: list[Session]) -> None:
-    """Queue one job per session, with the queueing lock ``session-<id>``, in the current
-    transaction (workers hear of them, by NOTIFY, when it commits)."""
-    with connection.cursor() as cursor:
-        cursor.execute(defer_sessions_sql(sessions))
+    row = read[0]
+    return (from_row(Sandbox, row[:-3]), row[-3], head[0] if head else None, row[-2],
+            list(row[-1]))
 
 
 def defer_sessions_sql(sessions: list[Session]) -> str:
@@ -228,7 +231,6 @@ def defer_sessions_sql(sessions: list[Session]) -> str:
     arguments = app.job_manager._defer_jobs_query_kwargs(jobs=jobs)
     query = arguments.pop("query")
     connector = app.connector.get_sync_connector()
-    connection.ensure_connection()
     return connection.ops.compose_sql(query, connector._wrap_json(arguments))
 
 

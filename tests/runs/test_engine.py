@@ -251,16 +251,19 @@ def test_a_session_loads_as_the_orm_would_load_it(sandbox_a, sandbox_b, alice, p
     aware), and the judge :func:`hooks.judges` picks: active, of this sandbox, first by
     name."""
     from sandbox.runs import hooks
-    from sandbox.runs.engine import _load_session
+    from sandbox.runs.engine import _start_and_load
 
     for sandbox, name, active in [(sandbox_a, "b-judge", True), (sandbox_a, "a-judge", False),
                                   (sandbox_a, "c-judge", True), (sandbox_b, "0-judge", True)]:
         DomainModel.objects.create(sandbox=sandbox, name=name, provider="scripted",
                                    role="judge", is_active=active)
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
-    expected = Session.objects.select_related("run", "model", "sandbox").filter(
-        run=run).first()
-    loaded = _load_session(expected.pk)
+    session_id = run.sessions.first().pk
+    loaded, run_started = _start_and_load(session_id)
+    assert run_started is True  # loaded as it is after the start, which the ORM reads now
+    expected = Session.objects.select_related("run", "model", "sandbox").get(pk=session_id)
+    assert (expected.status, expected.attempts, expected.run.status) == (
+        "running", 1, "running")
     for ours, orm in [(loaded, expected), (loaded.run, expected.run),
                       (loaded.model, expected.model), (loaded.sandbox, expected.sandbox)]:
         assert type(ours) is type(orm)
@@ -269,12 +272,12 @@ def test_a_session_loads_as_the_orm_would_load_it(sandbox_a, sandbox_b, alice, p
     assert isinstance(loaded.spec, dict) and isinstance(loaded.run.options, dict)
     assert loaded.judge_id == hooks.judges(sandbox_a).first().pk
     assert DomainModel.objects.get(pk=loaded.judge_id).name == "b-judge"
-    assert _load_session(expected.pk + 10**6) is None
+    assert _start_and_load(expected.pk + 10**6) == (None, None)
 
 
 def test_a_session_of_a_sandbox_without_a_judge_loads_with_none(sandbox_a, alice, pack,
                                                                careful):
-    from sandbox.runs.engine import _load_session
+    from sandbox.runs.engine import _start_and_load
 
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
-    assert _load_session(run.sessions.first().pk).judge_id is None
+    assert _start_and_load(run.sessions.first().pk)[0].judge_id is None

@@ -18,7 +18,8 @@ from procrastinate import worker as procrastinate_worker
 from procrastinate.contrib.django import app
 
 from sandbox.runs.models import Session
-from sandbox.runs.services import defer_sessions, queued_jobs, run_start
+from sandbox.runs.services import defer_sessions_sql, queued_jobs, run_start
+from sandbox.sqlbatch import execute_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,8 @@ async def test_a_lost_notification_costs_at_most_the_polling_interval(sandbox_a,
     async def fetch_that_misses(**kwargs):
         job = await fetch_job(**kwargs)
         if job is None and not planted:
-            await sync_to_async(defer_sessions)([session])  # commits: PostgreSQL notifies
+            # Autocommit: the job commits at once and PostgreSQL notifies.
+            await sync_to_async(lambda: execute_together([defer_sessions_sql([session])]))()
             planted["at"] = time.monotonic()
             await asyncio.sleep(0.5)  # the worker hears of it meanwhile ...
             # ... and is about to forget it (the worker's private flag, read to be sure the

@@ -99,7 +99,7 @@ def test_on_its_own_a_start_is_two_round_trips_begin_and_commit_included(
                         scenarios=scenarios)
     sent = [q["sql"] for q in captured.captured_queries]
     assert len(sent) == 2, sent
-    assert sent[0].startswith("BEGIN; SELECT 1 FROM") and sent[1].endswith("COMMIT")
+    assert sent[0].startswith("BEGIN;\nSELECT 1 FROM") and sent[1].endswith("COMMIT")
     assert not _in_transaction()
     # Committed: another connection sees the run, its sessions, its jobs and its event.
     seen = {}
@@ -289,3 +289,31 @@ def test_a_suspended_sandbox_s_helper_model_is_not_asked_for_variants(sandbox_a,
     with pytest.raises(PermissionDenied, match="suspended by a regulator"):
         run_start(sandbox=stale, started_by=alice, models=[careful])
     assert Run.objects.count() == runs
+
+
+def test_another_sandbox_s_scenario_is_refused_before_any_helper_model_is_asked(
+        sandbox_a, sandbox_b, alice, pack, careful, monkeypatch):
+    """A scenario of another sandbox (or a model of another sandbox) is refused before
+    variants are made: its text must not reach this sandbox's helper model, and nothing is
+    locked or created."""
+    from django.core.exceptions import ValidationError
+    from django.test.utils import CaptureQueriesContext
+
+    from sandbox.runs import services
+    from scenarios.services import pack_import
+    from tests.runs.conftest import PACK
+
+    asked = []
+    monkeypatch.setattr(services, "paraphraser_for",
+                        lambda sandbox: asked.append(sandbox.pk) or (lambda text: text))
+    record, _ = pack_import(sandbox=sandbox_b, text=PACK.replace("vertical: medical",
+                                                                 f"vertical: {sandbox_b.vertical}"),
+                            filename="b.yaml", actor=alice)
+    theirs = list(record.scenarios.all())
+    runs = Run.objects.count()
+    with CaptureQueriesContext(connection) as captured, \
+            pytest.raises(ValidationError, match="is not in this sandbox"):
+        run_start(sandbox=sandbox_a, started_by=alice, models=[careful], scenarios=theirs,
+                  with_variants=True)
+    assert asked == [] and Run.objects.count() == runs
+    assert not any("FOR NO KEY UPDATE" in q["sql"] for q in captured.captured_queries)

@@ -22,9 +22,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _session(sandbox, user, model, scenario_id="chest-pain") -> Session:
     run = run_start(sandbox=sandbox, started_by=user, models=[model],
                     scenarios=[Scenario.objects.get(sandbox=sandbox, scenario_id=scenario_id)])
-    Run.objects.filter(pk=run.pk).update(status="running")
-    Session.objects.filter(run=run).update(status="running")
-    return engine._load_session(Session.objects.get(run=run).pk)
+    session, _ = engine._start_and_load(Session.objects.get(run=run).pk)  # as a job opens it
+    return session
 
 
 def _played(session, index, *, checks=(), status="completed") -> engine.Played:
@@ -138,8 +137,7 @@ def test_a_run_with_another_open_session_stays_running(sandbox_a, alice, pack, c
     scenario = Scenario.objects.get(sandbox=sandbox_a, scenario_id="record-request")
     run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful, reckless],
                     scenarios=[scenario])
-    Run.objects.filter(pk=run.pk).update(status="running")
-    first, second = (engine._load_session(pk) for pk in
+    first, second = (engine._start_and_load(pk)[0] for pk in
                      Session.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
     saved = engine._save_turn(first, _played(first, 0), close_as="completed", statuses=[])
     assert saved.closed and saved.run is None
