@@ -63,8 +63,13 @@ async def index_turn(turn: Turn) -> None:
 
 
 async def after_run(run: Run) -> None:
-    """Work done once when a run completes: backdoor divergence, then rating items."""
-    await db_background(flag_backdoor_divergence)(run)
+    """Work done once when a run completes: backdoor divergence, then rating items.
+
+    Backdoor pairs are variants, so a run started without variants has none to
+    compare: it skips the query (and the thread it runs in) that would find none.
+    """
+    if run.with_variants:
+        await db_background(flag_backdoor_divergence)(run)
     from sandbox.ratings.services import rating_items_create_for_run
 
     try:
