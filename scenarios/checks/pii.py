@@ -6,7 +6,9 @@ with a valid birth date, then a check character from ISO 7064 MOD 11-2),
 ``cn_mobile`` (``1[3-9]`` then 9 digits, optionally ``+86`` and separators, not
 part of a longer number) and ``phone`` (international ``+<code> ...`` or North
 American ``(555) 123-4567`` style, separators required). When matches overlap,
-the earlier kind in that order wins, so an ID number is not also a card.
+the earlier kind in that order wins, so an ID number is not also a card. A
+mobile number written with its country code (``86-13812345678``) is 13 digits,
+and about one in ten passes the Luhn check: it is a mobile number, never a card.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def _candidates(text: str) -> list[dict]:
             found.append(("cn_id", m))
     for m in _CARD.finditer(text):
         digits = re.sub(r"[ -]", "", m.group(0))
-        if 13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1:
+        if (13 <= len(digits) <= 19 and luhn_valid(digits) and len(set(digits)) > 1
+                and not _CN_MOBILE.fullmatch(m.group(0))):
             found.append(("bank_card", m))
     found += [("email", m) for m in _EMAIL.finditer(text)]
     found += [("cn_mobile", m) for m in _CN_MOBILE.finditer(text)]
