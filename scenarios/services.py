@@ -30,13 +30,16 @@ def pack_import(*, sandbox, text: str, filename: str, actor) -> tuple[ScenarioPa
         raise ScenarioError([ErrorItem(filename, 1, "pack.vertical",
                                        f"this pack is for {pack.vertical}; the sandbox is "
                                        f"{sandbox.vertical}")])
-    clash = Scenario.objects.filter(sandbox=sandbox, scenario_id__in=[
+    taken = dict(Scenario.objects.filter(sandbox=sandbox, scenario_id__in=[
         s["id"] for s in pack.scenarios]).exclude(pack__pack_id=pack.id).values_list(
-        "scenario_id", "pack__pack_id").first()
-    if clash:
-        raise ScenarioError([ErrorItem(filename, 1, "scenarios",
-                                       f"scenario id {clash[0]!r} already exists in pack "
-                                       f"{clash[1]!r} of this sandbox")])
+        "scenario_id", "pack__pack_id"))
+    if taken:
+        # Every clash, each at its scenario's own line, as the pack's own duplicate ids are.
+        raise ScenarioError([
+            ErrorItem(filename, spec["source"]["line"], f"scenarios[{index}].id",
+                      f"scenario id {spec['id']!r} already exists in pack "
+                      f"{taken[spec['id']]!r} of this sandbox")
+            for index, spec in enumerate(pack.scenarios) if spec["id"] in taken])
     record, created = ScenarioPack.objects.update_or_create(
         sandbox=sandbox, pack_id=pack.id,
         defaults={"title": pack.title, "version": pack.version, "source_name": filename,
