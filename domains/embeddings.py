@@ -71,7 +71,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import httpx
 import numpy as np
@@ -88,6 +88,9 @@ class EmbeddingError(Exception):
 
 class Embedder(Protocol):
     name: str  # identifies the vector space: stored next to every vector
+    # True when ``embed`` computes in this process without waiting on I/O, so that it may be
+    # called inside an event loop; an endpoint's embedder waits on HTTP and must not be.
+    local: bool
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One L2-normalised vector of :data:`DIMENSIONS` floats per text, in order."""
@@ -185,6 +188,7 @@ class HashingEmbedder:
     # A new name whenever the vectors change: stored vectors of an older version are
     # another space (domains.knowledge re-embeds them, migration 0004 once).
     name: str = "hashing-words-v2"
+    local: ClassVar[bool] = True
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [hashing_vector(text, self.dimensions).tolist() for text in texts]
@@ -207,6 +211,7 @@ class OpenAIEmbedder:
     timeout: float = 30.0
     batch_size: int = 64
     dimensions: int = DIMENSIONS
+    local: ClassVar[bool] = False  # an HTTP call
 
     @property
     def name(self) -> str:

@@ -10,6 +10,7 @@ the process's one shared ORM thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from domains import llm
@@ -29,10 +30,27 @@ async def retrieve(sandbox, question: str, k: int) -> list[dict]:
 
 
 def embedder():
-    """The embedding function checks use for similarity (offline default or endpoint)."""
-    from domains.embeddings import embed_texts
+    """The embedding function checks use for similarity (offline default or endpoint).
 
-    return embed_texts
+    Checks run in the event loop that streams every session of the process. The
+    offline embedder computes in the process and is called as it is; an
+    endpoint's is an HTTP call (up to its timeout), so it runs in a thread and the
+    function returns an awaitable of the vectors, which the similarity check awaits.
+    """
+    from domains.embeddings import EmbeddingError, embed_texts, get_embedder
+
+    try:
+        local = get_embedder().local
+    except EmbeddingError:
+        return embed_texts  # the check reports the configuration error as its result
+
+    if local:
+        return embed_texts
+
+    def embed_in_thread(texts):
+        return asyncio.to_thread(embed_texts, texts)
+
+    return embed_in_thread
 
 
 def judges(sandbox):

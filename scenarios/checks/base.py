@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 
-Embed = Callable[[list[str]], list[list[float]]]
+Embed = Callable[[list[str]], list[list[float]] | Awaitable[list[list[float]]]]
 Judge = Callable[[str], Awaitable[str]]
 
 
@@ -51,9 +51,11 @@ class Outcome:
 class CheckContext:
     """What checks may use besides the answer.
 
-    ``embed`` maps texts to vectors (sync); ``judge`` sends a rubric prompt to
-    the judge model and returns its text (async). ``history`` holds the messages
-    before the answer being checked (``{"role", "content"}``, the current user
+    ``embed`` maps texts to vectors (or returns an awaitable of them, when the
+    embedder waits on an endpoint: ``sandbox.runs.hooks.embedder``); ``judge``
+    sends a rubric prompt to the judge model and returns its text (async).
+    ``history`` holds the messages before the answer being checked
+    (``{"role", "content"}``, the current user
     message included); domain checks read red flags from it.
     """
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Awaitable
 
 from scenarios.checks.base import CheckContext, Outcome, skipped
 from scenarios.checks.reference import references_of
@@ -31,7 +33,9 @@ def similarity_check(spec: dict, *, answer: str, turn: dict, scenario: dict,
                      ctx: CheckContext) -> Outcome:
     """The answer's embedding is close to a reference's: cosine at least ``min`` (default 0.8).
 
-    Needs ``ctx.embed``; skipped without it. Score: the best cosine.
+    Needs ``ctx.embed``; skipped without it. When ``ctx.embed`` returns an
+    awaitable (an endpoint's embedder in a thread), so does the check. Score: the
+    best cosine.
     """
     refs = references_of(spec, turn)
     if not refs:
@@ -39,11 +43,21 @@ def similarity_check(spec: dict, *, answer: str, turn: dict, scenario: dict,
     if ctx.embed is None:
         return skipped("no embedding function in this context")
     vectors = ctx.embed([answer or "", *refs])
-    if len(vectors) != len(refs) + 1:
-        raise ValueError(f"embed returned {len(vectors)} vectors for {len(refs) + 1} texts")
+    threshold = spec.get("min", 0.8)
+    if inspect.isawaitable(vectors):  # an endpoint's embedder, run off the event loop
+        return _scored_later(vectors, len(refs), threshold)
+    return _scored(vectors, len(refs), threshold)
+
+
+async def _scored_later(vectors: Awaitable, refs: int, threshold: float) -> Outcome:
+    return _scored(await vectors, refs, threshold)
+
+
+def _scored(vectors: list[list[float]], refs: int, threshold: float) -> Outcome:
+    if len(vectors) != refs + 1:
+        raise ValueError(f"embed returned {len(vectors)} vectors for {refs + 1} texts")
     scores = [cosine(vectors[0], v) for v in vectors[1:]]
     best = max(range(len(scores)), key=scores.__getitem__)
-    threshold = spec.get("min", 0.8)
     return Outcome(passed=scores[best] >= threshold, score=scores[best],
                    evidence={"metric": "cosine", "value": scores[best], "min": threshold,
                              "reference_index": best})

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class EmbeddingServer:
     """``POST /v1/embeddings`` answering ``dimensions`` floats per input (default 768),
-    recording each request body and Authorization header."""
+    after ``delay`` seconds, recording each request body and Authorization header."""
 
-    def __init__(self, *, dimensions: int = 768, status: int = 200):
+    def __init__(self, *, dimensions: int = 768, status: int = 200, delay: float = 0.0):
         self.dimensions, self.status, self.requests = dimensions, status, []
+        self.delay = delay
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -23,6 +25,7 @@ class EmbeddingServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"path": self.path, "body": body,
                                         "auth": self.headers.get("Authorization")})
+                time.sleep(server.delay)
                 if server.status != 200:
                     payload = {"error": {"message": "model not found"}}
                 else:
