@@ -50,6 +50,10 @@ class Scenario(models.Model):
     bank = models.CharField(_("bank"), max_length=40, blank=True)
     risk_categories = models.JSONField(_("risk categories"), default=list)
     spec = models.JSONField(_("normalized scenario"))
+    retired = models.BooleanField(
+        _("removed from its pack"), default=False,
+        help_text=_("A re-import of its pack dropped it; it is kept for the runs that played "
+                    "it, and new runs do not play it."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

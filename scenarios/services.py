@@ -23,7 +23,8 @@ def pack_import(*, sandbox, text: str, filename: str, actor) -> tuple[ScenarioPa
     the pack is invalid or its vertical is not the sandbox's; nothing is
     written then. Re-importing a pack replaces its scenarios' specs (runs keep
     their own snapshot of what they played) and removes scenarios the new
-    version no longer has, unless runs refer to them.
+    version no longer has; one that runs refer to is kept for them but retired
+    (``Scenario.retired``: new runs do not play it) until a version brings it back.
     """
     pack: Pack = load_pack(text, filename)
     if pack.vertical != sandbox.vertical:
@@ -52,12 +53,16 @@ def pack_import(*, sandbox, text: str, filename: str, actor) -> tuple[ScenarioPa
             defaults={"pack": record, "title": spec["title"], "vertical": spec["vertical"],
                       "language": spec["language"], "kind": _kind_of(spec),
                       "bank": spec.get("bank") or "",
-                      "risk_categories": spec.get("risk_categories", []), "spec": spec})
+                      "risk_categories": spec.get("risk_categories", []), "spec": spec,
+                      "retired": False})
         counts["created" if was_created else "updated"] += 1
     stale = record.scenarios.exclude(scenario_id__in=[s["id"] for s in pack.scenarios])
     for scenario in stale:
         if scenario.sessions.exists():
             counts["kept"] += 1
+            if not scenario.retired:
+                scenario.retired = True
+                scenario.save(update_fields=["retired", "updated_at"])
         else:
             scenario.delete()
             counts["removed"] += 1

@@ -30,7 +30,8 @@ def run_list(request, pk):
         "sandbox": sandbox, "runs": runs,
         "can_configure": can(sandbox.my_role, Cap.CONFIGURE),
         "models": _subject_models(sandbox),
-        "scenarios": Scenario.objects.filter(sandbox=sandbox).order_by("kind", "scenario_id"),
+        "scenarios": Scenario.objects.filter(sandbox=sandbox, retired=False).order_by(
+            "kind", "scenario_id"),
     })
 
 

@@ -92,7 +92,8 @@ def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],
     # under the lock): a suspended sandbox's helper model must not be asked for variants.
     _refuse_unless_accepting(sandbox)
     if scenarios is None:
-        scenarios = list(Scenario.objects.filter(sandbox=sandbox).order_by("scenario_id"))
+        scenarios = list(Scenario.objects.filter(sandbox=sandbox, retired=False)
+                         .order_by("scenario_id"))
     # The choice is checked before anything else: another sandbox's scenario must not
     # reach this sandbox's helper model as a variant to paraphrase.
     _refuse_unless_chosen_here(sandbox, models, scenarios)
@@ -160,6 +161,10 @@ def _refuse_unless_chosen_here(sandbox: Sandbox, models: list[DomainModel],
         if scenario.sandbox_id != sandbox.pk:
             raise ValidationError({"scenarios": _("Scenario %(id)s is not in this "
                                                   "sandbox.") % {"id": scenario.pk}})
+        if scenario.retired:
+            raise ValidationError({"scenarios": _(
+                "Scenario %(id)s (%(name)s) was removed from its pack; it is kept only for "
+                "the runs that played it.") % {"id": scenario.pk, "name": scenario.scenario_id}})
 
 
 def _refuse_unless_accepting(sandbox: Sandbox) -> None:

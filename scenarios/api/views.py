@@ -22,7 +22,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Scenario
-        fields = ["id", "scenario_id", "title", "vertical", "language", "kind", "bank",
+        fields = ["id", "scenario_id", "title", "vertical", "language", "kind", "bank", "retired",
                   "risk_categories", "pack", "updated_at"]
 
 
@@ -64,7 +64,7 @@ class ScenarioViewSet(SandboxScopedMixin, mixins.ListModelMixin, mixins.Retrieve
     read_capability = Cap.MONITOR
     write_capability = Cap.CONFIGURE
     lookup_url_kwarg = "scenario_pk"
-    filterset_fields = ["kind", "bank", "language", "pack__pack_id"]
+    filterset_fields = ["kind", "bank", "language", "pack__pack_id", "retired"]
     parser_classes = [JSONParser, MultiPartParser, FormParser, YamlTextParser, TextYamlParser]
 
     def get_queryset(self):

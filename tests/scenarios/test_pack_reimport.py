@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from domains.models import DomainModel
 from sandbox.audit.models import AuditEvent
@@ -113,6 +114,14 @@ def imported(sandbox_a, alice):
 
 
 @pytest.fixture
+def signed_in(client):
+    def sign_in(user):
+        client.force_login(user)
+        return client
+    return sign_in
+
+
+@pytest.fixture
 def careful(sandbox_a):
     return DomainModel.objects.create(sandbox=sandbox_a, name="careful", version="1",
                                       provider="scripted", script=CAREFUL, timeout_seconds=10)
@@ -169,6 +178,56 @@ def test_a_dropped_scenario_that_a_run_refers_to_is_kept(sandbox_a, alice, impor
     # A further re-import keeps it again (still referred to), and nothing else moves.
     _, again = pack_import(sandbox=sandbox_a, text=V2, filename="v2.yaml", actor=alice)
     assert again == {"created": 0, "updated": 3, "removed": 0, "kept": 1}
+
+
+def test_a_kept_scenario_is_retired_new_runs_skip_it_and_a_later_version_brings_it_back(
+        sandbox_a, alice, imported, careful):
+    record_request = Scenario.objects.get(sandbox=sandbox_a, scenario_id="record-request")
+    run_start(sandbox=sandbox_a, started_by=alice, models=[careful], scenarios=[record_request])
+    pack_import(sandbox=sandbox_a, text=V2, filename="v2.yaml", actor=alice)
+    assert Scenario.objects.get(pk=record_request.pk).retired is True
+    assert not Scenario.objects.filter(sandbox=sandbox_a, retired=True).exclude(
+        pk=record_request.pk).exists()
+
+    # All scenarios (none chosen): the retired one is not played.
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful])
+    assert set(run.sessions.values_list("scenario__scenario_id", flat=True)) == {
+        "chest-pain", "fever", "rash"}
+    # Chosen explicitly: refused, saying why.
+    with pytest.raises(ValidationError) as refused:
+        run_start(sandbox=sandbox_a, started_by=alice, models=[careful],
+                  scenarios=[Scenario.objects.get(pk=record_request.pk)])
+    assert "record-request" in str(refused.value) and "removed from its pack" in str(
+        refused.value)
+
+    # A version that has it again makes it playable again, in place.
+    pack_import(sandbox=sandbox_a, text=V1, filename="v1.yaml", actor=alice)
+    again = Scenario.objects.get(sandbox=sandbox_a, scenario_id="record-request")
+    assert again.pk == record_request.pk and again.retired is False
+    run = run_start(sandbox=sandbox_a, started_by=alice, models=[careful], scenarios=[again])
+    assert run.sessions.get().scenario_id == again.pk
+
+
+def test_a_retired_scenario_is_marked_in_the_api_and_pages_and_left_out_of_the_start_form(
+        api, signed_in, sandbox_a, alice, imported, careful):
+    record_request = Scenario.objects.get(sandbox=sandbox_a, scenario_id="record-request")
+    run_start(sandbox=sandbox_a, started_by=alice, models=[careful], scenarios=[record_request])
+    pack_import(sandbox=sandbox_a, text=V2, filename="v2.yaml", actor=alice)
+
+    listed = api(alice).get(f"/api/v1/sandboxes/{sandbox_a.pk}/scenarios/").json()
+    listed = listed.get("results", listed)
+    assert {s["scenario_id"]: s["retired"] for s in listed} == {
+        "chest-pain": False, "fever": False, "rash": False, "record-request": True}
+    only = api(alice).get(f"/api/v1/sandboxes/{sandbox_a.pk}/scenarios/?retired=true").json()
+    assert [s["scenario_id"] for s in only.get("results", only)] == ["record-request"]
+
+    page = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/scenarios/").content.decode()
+    row = next(r for r in page.split("<tr>") if ">record-request</a>" in r)
+    assert "removed from its pack" in row
+    form = signed_in(alice).get(f"/sandboxes/{sandbox_a.pk}/runs/").content.decode()
+    assert f'value="{record_request.pk}"' not in form
+    rash = Scenario.objects.get(sandbox=sandbox_a, scenario_id="rash")
+    assert f'value="{rash.pk}"' in form
 
 
 def test_another_pack_reusing_a_scenario_id_fails_and_writes_nothing(sandbox_a, alice,
