@@ -105,3 +105,33 @@ def domain_model_test_connection(*, model: DomainModel, actor) -> dict:
                                         "latency_ms": result.get("latency_ms"),
                                         "error": (result.get("error") or "")[:500]})
     return result
+
+
+PARAPHRASE_PROMPT = (
+    "Paraphrase the user's message below so that it asks for exactly the same thing in "
+    "different words, in the same language. Reply with the paraphrase only.\n\n"
+    "Message:\n{text}"
+)
+
+
+def paraphraser_for(sandbox):
+    """A sync paraphrase function backed by the sandbox's active helper model, or None.
+
+    PromptBench's semantic-level perturbation needs a model; without a helper
+    model the ``perturb_semantic`` probe is skipped with that reason. Runs
+    (``sandbox.runs.services.run_start``) and the variant preview
+    (``GET …/scenarios/{id}/variants/``) both use it, so the preview shows what a
+    run would play.
+    """
+    helper = DomainModel.objects.filter(sandbox=sandbox, role="helper", is_active=True).first()
+    if helper is None:
+        return None
+
+    def paraphrase(text: str) -> str:
+        from domains.llm import acomplete
+
+        reply = async_to_sync(acomplete)(
+            helper, [{"role": "user", "content": PARAPHRASE_PROMPT.format(text=text)}])
+        return reply.strip() or text
+
+    return paraphrase

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from domains.models import DomainModel
+from domains.services import paraphraser_for
 from sandbox.audit.services import audit_event, chain_lock_statements
 from sandbox.core.models import Sandbox, SandboxStatus
 from sandbox.runs.models import ACTIVE, Run, Session
@@ -39,35 +40,6 @@ def _variants_of(spec: dict, kinds: list[str] | None, paraphrase=None
         return [], []
     variant_set = generate_variant_set(spec, requested, paraphrase=paraphrase)
     return variant_set.variants, variant_set.skipped
-
-
-PARAPHRASE_PROMPT = (
-    "Paraphrase the user's message below so that it asks for exactly the same thing in "
-    "different words, in the same language. Reply with the paraphrase only.\n\n"
-    "Message:\n{text}"
-)
-
-
-def paraphraser_for(sandbox: Sandbox):
-    """A sync paraphrase function backed by the sandbox's active helper model, or None.
-
-    PromptBench's semantic-level perturbation needs a model; without a helper
-    model the ``perturb_semantic`` probe is skipped with that reason.
-    """
-    helper = DomainModel.objects.filter(sandbox=sandbox, role="helper", is_active=True).first()
-    if helper is None:
-        return None
-
-    def paraphrase(text: str) -> str:
-        from asgiref.sync import async_to_sync
-
-        from domains.llm import acomplete
-
-        reply = async_to_sync(acomplete)(
-            helper, [{"role": "user", "content": PARAPHRASE_PROMPT.format(text=text)}])
-        return reply.strip() or text
-
-    return paraphrase
 
 
 def run_start(*, sandbox: Sandbox, started_by, models: list[DomainModel],

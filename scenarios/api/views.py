@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from domains.services import paraphraser_for
 from sandbox.core.api.permissions import SandboxScopedMixin
 from sandbox.core.roles import Cap
 from scenarios.errors import ScenarioError
@@ -111,7 +112,8 @@ class ScenarioViewSet(SandboxScopedMixin, mixins.ListModelMixin, mixins.Retrieve
         scenario = self.get_object()
         kinds = request.query_params.get("kinds")
         try:
-            result = generate_variant_set(scenario.spec, kinds.split(",") if kinds else None)
+            result = generate_variant_set(scenario.spec, kinds.split(",") if kinds else None,
+                                          paraphrase=paraphraser_for(self.sandbox))
         except ValueError as exc:
             return Response({"kinds": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"variants": result.variants, "skipped": result.skipped})
