@@ -2,8 +2,16 @@
 
 Each sandbox has its own chain (events with no sandbox form the platform
 chain), so that one sandbox's trail can be exported and verified without
-revealing anything of another. A database trigger refuses UPDATE, DELETE and
-TRUNCATE on the table; ``verify_audit`` recomputes every hash.
+revealing anything of another. A database trigger refuses UPDATE and DELETE
+on the table (TRUNCATE is left to the table's owner: see migration 0002);
+``verify_audit`` recomputes every hash.
+
+A hash chain shows a changed or removed event by the break it leaves, but not
+the removal of its newest events, which leaves a shorter, intact chain. So
+each chain's head -- its last event's position and hash -- is kept apart
+(:class:`AuditChainHead`), written by the database itself as every event is
+inserted, and may only move forward; the verifier compares the chain's end
+with it.
 """
 
 import hashlib
@@ -82,3 +90,24 @@ class AuditEvent(models.Model):
     def as_export(self) -> dict:
         """One JSONL line of the audit export."""
         return {**self.hashed_content(), "hash": self.hash}
+
+
+class AuditChainHead(models.Model):
+    """Where one chain ends: its last event's ``seq`` and ``hash``.
+
+    Written only by the database (migration 0003): a trigger on
+    ``audit_auditevent`` moves the head on every insert, and a trigger on this
+    table refuses DELETE and any UPDATE that does not move ``seq`` forward.
+    ``chain`` is the sandbox's id, 0 for the platform chain.
+    """
+
+    chain = models.BigIntegerField(primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self):
+        return f"chain {self.chain} at seq {self.seq}"

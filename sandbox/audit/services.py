@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from sandbox.audit.models import GENESIS, AuditEvent
+from sandbox.audit.models import GENESIS, AuditChainHead, AuditEvent
 from sandbox.sqlbatch import execute_together
 
 # The advisory-lock namespace that serialises appends to one chain.
@@ -92,7 +92,9 @@ class ChainBreak:
 
 
 def verify_chain(sandbox_id) -> tuple[int, ChainBreak | None]:
-    """Recompute one chain; return (events checked, the first broken link or None)."""
+    """Recompute one chain and check that it ends where its head says; return (events
+    checked, the first broken link or None)."""
+    head = AuditChainHead.objects.filter(chain=sandbox_id or 0).first()
     expected_prev = GENESIS
     expected_seq = 1
     count = 0
@@ -109,14 +111,37 @@ def verify_chain(sandbox_id) -> tuple[int, ChainBreak | None]:
                                      "content does not match its hash (the row was altered)")
         expected_prev = event.hash
         expected_seq += 1
-    return count, None
+    return count, _end_break(sandbox_id, head, expected_seq - 1, expected_prev)
+
+
+def _end_break(sandbox_id, head, last_seq: int, last_hash: str) -> ChainBreak | None:
+    """The break at the chain's end, when it does not end at its head."""
+    if head is None:
+        if last_seq:
+            return ChainBreak(sandbox_id, last_seq, None,
+                              "the chain's head record is missing (it was deleted)")
+        return None
+    if head.seq > last_seq:
+        return ChainBreak(sandbox_id, last_seq + 1, None,
+                          f"seq {last_seq + 1} is missing: the chain's head is at seq "
+                          f"{head.seq}, so its newest events were removed")
+    if head.seq < last_seq:
+        return ChainBreak(sandbox_id, head.seq + 1, None,
+                          f"the chain goes on past its head (seq {head.seq}) to seq {last_seq}:"
+                          f" events were added around the database's own record")
+    if head.hash != last_hash:
+        return ChainBreak(sandbox_id, last_seq, None,
+                          "the last event's hash is not the chain head's")
+    return None
 
 
 def verify_all() -> tuple[int, list[ChainBreak]]:
-    """Verify every chain; return the number of events checked and each chain's first break."""
-    chains = AuditEvent.objects.values_list("sandbox_id", flat=True).distinct().order_by()
+    """Verify every chain (every chain that has events or a head); return the number of
+    events checked and each chain's first break."""
+    chains = set(AuditEvent.objects.values_list("sandbox_id", flat=True).distinct().order_by())
+    chains |= {chain or None for chain in AuditChainHead.objects.values_list("chain", flat=True)}
     total, breaks = 0, []
-    for sandbox_id in sorted(set(chains), key=lambda v: (v is not None, v or 0)):
+    for sandbox_id in sorted(chains, key=lambda v: (v is not None, v or 0)):
         count, broken = verify_chain(sandbox_id)
         total += count
         if broken:

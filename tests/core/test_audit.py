@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from sandbox.audit.models import AuditEvent
+from sandbox.audit.models import AuditChainHead, AuditEvent
 from sandbox.audit.services import audit_record, verify_chain
 
 
@@ -83,6 +83,66 @@ def test_verify_audit_notices_a_removed_row(sandbox_a):
     events = list(AuditEvent.objects.chain(sandbox_a.pk))
     _with_trigger_off("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
     with pytest.raises(CommandError, match=f"seq {events[1].seq} is missing"):
+        call_command("verify_audit", sandbox=sandbox_a.pk)
+
+
+def _with_head_trigger_off(sql, params):
+    """Change the chain heads as a database superuser could, past their own trigger."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditchainhead DISABLE TRIGGER "
+                       "audit_chain_head_forward_only")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_auditchainhead ENABLE TRIGGER "
+                       "audit_chain_head_forward_only")
+
+
+def test_the_chain_head_follows_every_append(sandbox_a, alice):
+    audit_record(sandbox=sandbox_a, actor=alice, action="test.event")
+    last = AuditEvent.objects.chain(sandbox_a.pk).last()
+    head = AuditChainHead.objects.get(chain=sandbox_a.pk)
+    assert (head.seq, head.hash) == (last.seq, last.hash)
+    audit_record(sandbox=None, actor=alice, action="test.platform")
+    platform = AuditEvent.objects.chain(None).last()
+    assert AuditChainHead.objects.filter(chain=0, seq=platform.seq, hash=platform.hash).exists()
+
+
+def test_the_database_refuses_to_move_a_chain_head_back_or_delete_it(sandbox_a):
+    head = AuditChainHead.objects.get(chain=sandbox_a.pk)
+    with pytest.raises(DatabaseError, match="only moves forward"), transaction.atomic():
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=head.seq - 1)
+    with pytest.raises(DatabaseError, match="DELETE is not allowed"), transaction.atomic():
+        AuditChainHead.objects.filter(pk=head.pk).delete()
+    assert AuditChainHead.objects.get(pk=head.pk).seq == head.seq
+
+
+def test_verify_audit_notices_the_newest_events_removed(sandbox_a):
+    events = list(AuditEvent.objects.chain(sandbox_a.pk))
+    call_command("verify_audit")  # intact before tampering
+    _with_trigger_off("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].pk])
+    with pytest.raises(CommandError, match=f"seq {events[-1].seq} is missing: the chain's "
+                                           f"head is at seq {events[-1].seq}"):
+        call_command("verify_audit", sandbox=sandbox_a.pk)
+
+
+def test_verify_audit_notices_a_whole_chain_removed(sandbox_a, sandbox_b):
+    _with_trigger_off("DELETE FROM audit_auditevent WHERE sandbox_id = %s", [sandbox_b.pk])
+    with pytest.raises(CommandError) as caught:
+        call_command("verify_audit")
+    message = str(caught.value)
+    assert f"sandbox {sandbox_b.pk} chain broken at seq 1" in message
+    assert f"sandbox {sandbox_a.pk} chain" not in message  # the other chain is intact
+
+
+def test_verify_audit_notices_a_removed_head_and_events_added_past_it(sandbox_a, alice):
+    _with_head_trigger_off("DELETE FROM audit_auditchainhead WHERE chain = %s", [sandbox_a.pk])
+    with pytest.raises(CommandError, match="head record is missing"):
+        call_command("verify_audit", sandbox=sandbox_a.pk)
+
+    audit_record(sandbox=sandbox_a, actor=alice, action="test.event")  # a new head
+    last = AuditEvent.objects.chain(sandbox_a.pk).last()
+    _with_head_trigger_off("UPDATE audit_auditchainhead SET seq = %s WHERE chain = %s",
+                           [last.seq - 1, sandbox_a.pk])
+    with pytest.raises(CommandError, match=f"goes on past its head \\(seq {last.seq - 1}\\)"):
         call_command("verify_audit", sandbox=sandbox_a.pk)
 
 
