@@ -62,11 +62,15 @@ def dashboard(request, pk):
     chosen = _filters(request, sandbox)
     runs = Run.objects.filter(sandbox=sandbox)
     alerts = Alert.objects.filter(sandbox=sandbox)
+    # One session must match both the model and the scenario (one filter() call, one join):
+    # a run where the model played another scenario is not "this model on this scenario".
+    session_match = {f"sessions__{key}": chosen[key] for key in ("model", "scenario")
+                     if chosen[key]}
+    if session_match:
+        runs = runs.filter(**session_match)
     if chosen["model"]:
-        runs = runs.filter(sessions__model=chosen["model"])
         alerts = alerts.filter(turn__session__model=chosen["model"])
     if chosen["scenario"]:
-        runs = runs.filter(sessions__scenario=chosen["scenario"])
         alerts = alerts.filter(turn__session__scenario=chosen["scenario"])
     if chosen["severity"]:
         floor = SEVERITY_ORDER[chosen["severity"]]
