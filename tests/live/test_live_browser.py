@@ -111,8 +111,6 @@ def test_a_real_run_with_a_hostile_model_is_inert_live_and_on_the_transcript_pag
     assert_inert(page, dialogs, "#alert-feed")
 
     response = page.goto(f"/sandboxes/{world.a.pk}/runs/{run.pk}/")
-    if response.status == 404:
-        pytest.skip("the transcript page (runs app) is not there yet")
     assert response.status == 200
     assert "<script>window.__pwned = 1</script>" in page.locator("main").inner_text()
     assert_inert(page, dialogs, "main")
