@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Sandboxes")
 
     def ready(self):
+        from sandbox.core import checks  # noqa: F401  (registers the database checks)
         from sandbox.core.runtime import freeze_startup_heap
 
         # The apps after this one only connect signals; every module their models,
