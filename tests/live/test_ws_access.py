@@ -109,6 +109,23 @@ def test_a_bad_since_is_refused_with_a_reason(asgi_server, world):
     assert refusal(asgi_server, path_of(world, "sandbox"), user=rita, since="1:x") == 400
 
 
+@pytest.mark.parametrize("change", ["demoted to expert", "account deactivated"])
+def test_a_viewer_demoted_or_deactivated_is_disconnected(asgi_server, world, monkeypatch,
+                                                          change):
+    from sandbox.live import consumers
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.3)
+    rita = world.people["regulator"]
+    with open_ws(asgi_server, path_of(world, "sandbox"), user=rita) as ws:
+        if change == "demoted to expert":
+            Membership.objects.filter(sandbox=world.a, user=rita).update(role="expert")
+        else:
+            type(rita).objects.filter(pk=rita.pk).update(is_active=False)
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=5)
+    assert closed.value.rcvd.code == 4403
+
+
 def test_a_viewer_removed_from_the_sandbox_is_disconnected(asgi_server, world, monkeypatch):
     from sandbox.live import consumers
 
