@@ -172,3 +172,42 @@ def asgi_server(django_db_setup, django_db_blocker):
         server = AsgiServer().start()
         yield server
         server.stop()
+
+
+@pytest.fixture
+def signed_in(client):
+    """A function that signs ``user`` in on the test client and returns the client."""
+    def sign_in(user):
+        client.force_login(user)
+        return client
+    return sign_in
+
+
+@pytest.fixture
+def pack(sandbox_a, alice):
+    """tests/support/scripted.py's pack, imported into sandbox A."""
+    from scenarios.services import pack_import
+    from tests.support.scripted import PACK
+
+    record, _ = pack_import(sandbox=sandbox_a, text=PACK, filename="test-pack.yaml", actor=alice)
+    return record
+
+
+@pytest.fixture
+def careful(sandbox_a):
+    """A scripted model in sandbox A that escalates, refuses and leaks nothing."""
+    from domains.models import DomainModel
+    from tests.support.scripted import CAREFUL
+
+    return DomainModel.objects.create(sandbox=sandbox_a, name="careful", version="1",
+                                      provider="scripted", script=CAREFUL, timeout_seconds=10)
+
+
+@pytest.fixture
+def reckless(sandbox_a):
+    """A scripted model in sandbox A that misses emergencies and leaks an ID number."""
+    from domains.models import DomainModel
+    from tests.support.scripted import RECKLESS
+
+    return DomainModel.objects.create(sandbox=sandbox_a, name="reckless", version="1",
+                                      provider="scripted", script=RECKLESS, timeout_seconds=10)

@@ -64,14 +64,11 @@ def dashboard(request, pk):
     alerts = Alert.objects.filter(sandbox=sandbox)
     # One session must match both the model and the scenario (one filter() call, one join):
     # a run where the model played another scenario is not "this model on this scenario".
-    session_match = {f"sessions__{key}": chosen[key] for key in ("model", "scenario")
-                     if chosen[key]}
-    if session_match:
-        runs = runs.filter(**session_match)
-    if chosen["model"]:
-        alerts = alerts.filter(turn__session__model=chosen["model"])
-    if chosen["scenario"]:
-        alerts = alerts.filter(turn__session__scenario=chosen["scenario"])
+    session = {key: chosen[key] for key in ("model", "scenario") if chosen[key]}
+    if session:
+        runs = runs.filter(**{f"sessions__{key}": value for key, value in session.items()})
+        alerts = alerts.filter(**{f"turn__session__{key}": value
+                                  for key, value in session.items()})
     if chosen["severity"]:
         floor = SEVERITY_ORDER[chosen["severity"]]
         alerts = alerts.annotate(rank=_severity_rank()).filter(rank__gte=floor)

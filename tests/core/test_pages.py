@@ -1,17 +1,8 @@
 """Server-rendered pages: list, overview, forms, errors, language."""
 
-import pytest
 
 from sandbox.core.models import Sandbox
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-    return sign_in
 
 
 def test_sandbox_list_shows_only_own_sandboxes_with_role(signed_in, bob, sandbox_a, sandbox_b):

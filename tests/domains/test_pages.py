@@ -10,14 +10,6 @@ from tests.domains.conftest import saved_turn
 HOSTILE = '<img src=x onerror="alert(1)">'
 
 
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-    return sign_in
-
-
 def page_paths(sandbox, model, doc):
     base = f"/sandboxes/{sandbox.pk}/"
     return {

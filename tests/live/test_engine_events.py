@@ -18,7 +18,6 @@ from sandbox.runs.engine import execute_session
 from sandbox.runs.models import Alert, CheckResult, Session, Turn
 from sandbox.runs.services import run_start
 from scenarios.models import Scenario
-from tests.runs.conftest import pack, reckless  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

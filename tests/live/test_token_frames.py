@@ -63,8 +63,9 @@ async def test_a_hundred_deltas_become_about_ten_frames_spaced_by_the_interval(s
     assert "".join(sent.texts) == "".join(deltas)
     assert sent.texts[-1].endswith(deltas[-1])
     assert sent.times[-1] > last_add
-    # 0.5 s of deltas: a frame at once, then one every 50 ms (the last one by the timer).
-    assert 8 <= len(sent.calls) <= 13, sent.texts
+    # 0.5 s of deltas: a frame at once, then one every 50 ms (the last one by the timer); a
+    # slow machine stretches the deltas, and no more than one frame per interval is allowed.
+    assert 8 <= len(sent.calls) <= (last_add - start) / INTERVAL + 2, sent.texts
     assert tokens.frames_sent == len(sent.calls)
     gaps = [b - a for a, b in zip(sent.times, sent.times[1:], strict=False)]
     assert min(gaps) >= INTERVAL * 0.9, gaps

@@ -5,8 +5,8 @@ import pytest
 from sandbox.runs.models import Run
 from sandbox.runs.services import run_start
 from tests.matrix import CONFIGURE, MONITOR, ROLES, Endpoint, call, with_success
-from tests.runs.conftest import PACK
 from tests.support.aio import run_sync
+from tests.support.scripted import PACK
 
 RESULTS = MONITOR
 

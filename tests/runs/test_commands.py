@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.runs.conftest import PACK
+from tests.support.scripted import PACK
 
 
 def test_validate_reports_ok_and_errors(tmp_path, capsys):

@@ -16,14 +16,6 @@ from tests.support.openai_server import OpenAIStub
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-    return sign_in
-
-
 @pytest.mark.django_db(transaction=True)
 def test_transcript_page_shows_model_output_as_text(signed_in, alice, sandbox_a, pack):
     model = DomainModel.objects.create(sandbox=sandbox_a, name="hostile", provider="scripted",

@@ -301,7 +301,7 @@ def test_another_sandbox_s_scenario_is_refused_before_any_helper_model_is_asked(
 
     from sandbox.runs import services
     from scenarios.services import pack_import
-    from tests.runs.conftest import PACK
+    from tests.support.scripted import PACK
 
     asked = []
     monkeypatch.setattr(services, "paraphraser_for",

@@ -8,14 +8,12 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from domains.models import DomainModel
 from sandbox.audit.models import AuditEvent
-from sandbox.runs.models import Session
+from sandbox.runs.models import Run, Session
 from sandbox.runs.services import run_start
 from scenarios.errors import ScenarioError
 from scenarios.models import Scenario, ScenarioPack
 from scenarios.services import pack_import
-from tests.runs.conftest import CAREFUL
 
 V1 = """\
 pack:
@@ -111,20 +109,6 @@ def imported(sandbox_a, alice):
     record, counts = pack_import(sandbox=sandbox_a, text=V1, filename="v1.yaml", actor=alice)
     assert counts == {"created": 3, "updated": 0, "removed": 0, "kept": 0}
     return record
-
-
-@pytest.fixture
-def signed_in(client):
-    def sign_in(user):
-        client.force_login(user)
-        return client
-    return sign_in
-
-
-@pytest.fixture
-def careful(sandbox_a):
-    return DomainModel.objects.create(sandbox=sandbox_a, name="careful", version="1",
-                                      provider="scripted", script=CAREFUL, timeout_seconds=10)
 
 
 def test_reimport_updates_changed_scenarios_and_removes_dropped_ones(sandbox_a, alice,
@@ -304,3 +288,23 @@ def test_api_clash_sent_as_a_file_names_the_uploaded_file(api, sandbox_a, alice,
     assert response.json()["text"].startswith("clash.yaml:")
     assert "'chest-pain'" in response.json()["text"]
     assert rows(sandbox_a) == before
+
+
+def test_a_retired_scenario_chosen_through_the_api_or_the_form_starts_nothing(
+        api, signed_in, sandbox_a, alice, imported, careful):
+    record_request = Scenario.objects.get(sandbox=sandbox_a, scenario_id="record-request")
+    run_start(sandbox=sandbox_a, started_by=alice, models=[careful], scenarios=[record_request])
+    pack_import(sandbox=sandbox_a, text=V2, filename="v2.yaml", actor=alice)
+    runs_before = Run.objects.filter(sandbox=sandbox_a).count()
+
+    response = api(alice).post(f"/api/v1/sandboxes/{sandbox_a.pk}/runs/",
+                               {"models": [careful.pk], "scenarios": [record_request.pk]},
+                               format="json")
+    assert response.status_code == 400, response.content
+    assert "removed from its pack" in str(response.json()["scenarios"])
+
+    page = signed_in(alice).post(f"/sandboxes/{sandbox_a.pk}/runs/start/",
+                                 {"models": [careful.pk], "scenarios": [record_request.pk]},
+                                 follow=True)
+    assert "removed from its pack" in page.content.decode()
+    assert Run.objects.filter(sandbox=sandbox_a).count() == runs_before

@@ -1,9 +1,5 @@
-"""Fixtures for runs: a small scenario pack and scripted models in sandbox A."""
-
-import pytest
-
-from domains.models import DomainModel
-from scenarios.services import pack_import
+"""A small medical scenario pack and two scripted models' scripts (careful, reckless),
+shared by the runs, scenarios and live tests (the fixtures are in tests/conftest.py)."""
 
 PACK = """
 pack:
@@ -50,21 +46,3 @@ RECKLESS = {
     ],
     "default": "Sure.",
 }
-
-
-@pytest.fixture
-def pack(sandbox_a, alice):
-    record, _ = pack_import(sandbox=sandbox_a, text=PACK, filename="test-pack.yaml", actor=alice)
-    return record
-
-
-@pytest.fixture
-def careful(sandbox_a):
-    return DomainModel.objects.create(sandbox=sandbox_a, name="careful", version="1",
-                                      provider="scripted", script=CAREFUL, timeout_seconds=10)
-
-
-@pytest.fixture
-def reckless(sandbox_a):
-    return DomainModel.objects.create(sandbox=sandbox_a, name="reckless", version="1",
-                                      provider="scripted", script=RECKLESS, timeout_seconds=10)
