@@ -16,14 +16,13 @@ import asyncio
 import hashlib
 import os
 import re
-import ssl
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -42,6 +41,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 # first run after a worker starts). Ollama's is imported on first use (a rarer provider).
 from langchain_openai import ChatOpenAI
 
+from domains.http_sessions import for_this_loop, tls_context
 from domains.openai_client import ChatCompletions
 
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds between attempts at a transient failure
@@ -134,30 +134,32 @@ def count_tokens(text: str) -> int:
     return len(_pieces(text))
 
 
-def chat_model(model, *, http_async_client=None, http_client=None) -> BaseChatModel:
+def chat_model(model, *, session: aiohttp.ClientSession | None = None,
+               http_client: httpx.Client | None = None) -> BaseChatModel:
     """Build the LangChain chat model for a :class:`~domains.models.DomainModel`.
 
-    Pass ``http_async_client`` (an ``httpx.AsyncClient`` the caller closes) for
-    OpenAI-compatible endpoints: langchain-openai otherwise shares one client
-    per process, which breaks when calls come from different event loops.
-    ``http_client`` (sync) is only used for sync calls; without it
-    langchain-openai builds one per endpoint and timeout.
+    Pass ``session`` (an ``aiohttp.ClientSession`` the caller closes; see
+    :mod:`domains.http_sessions`) for OpenAI-compatible endpoints: their
+    requests then go through the lean client of :mod:`domains.openai_client`
+    instead of the OpenAI SDK. ``http_client`` (sync httpx) is only used for
+    sync calls; without it langchain-openai builds one per endpoint and timeout.
     """
     if model.provider == "scripted":
         return ScriptedChatModel(script=model.script or {})
     if model.provider == "openai":
         api_key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
-        # With the caller's client, requests go through the lean client of
-        # domains.openai_client instead of the OpenAI SDK (see there why).
-        lean = None if http_async_client is None else ChatCompletions(
-            client=http_async_client, base_url=model.base_url or None, api_key=api_key,
+        lean = None if session is None else ChatCompletions(
+            session=session, base_url=model.base_url or None, api_key=api_key,
             timeout=model.timeout_seconds)
         return ChatOpenAI(
             base_url=model.base_url or None, model=model.model_name,
             api_key=api_key or "not-needed", temperature=model.temperature,
             max_tokens=model.max_tokens, timeout=model.timeout_seconds, max_retries=0,
-            stream_usage=True, http_async_client=http_async_client, http_client=http_client,
-            async_client=lean,
+            stream_usage=True, http_client=http_client, async_client=lean,
+            # No TCP socket options for LangChain's own httpx clients: they would hide
+            # HTTP(S)_PROXY from them (LangChain warns about it), and the platform's
+            # requests go through the lean client's session, which honours the proxy.
+            http_socket_options=(),
             # No per-chunk deadline on top of the whole reply's (astream_reply's
             # timeout_seconds): it rearmed a timer for every token, ~5% of a stream's CPU.
             stream_chunk_timeout=None,
@@ -186,6 +188,14 @@ class Reply:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Failures to reach an endpoint, or to read its whole answer, that may pass: the
+# connection refused, reset or closed early, by aiohttp (the platform's client), httpx
+# (Ollama's) or the OpenAI SDK.
+_TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, httpx.ConnectError,
+              httpx.RemoteProtocolError, httpx.ReadError, ConnectionError)
+_TRANSIENT_NAMES = ("APIConnectionError",)
+
+
 def _classify(exc: BaseException) -> ModelCallError:
     """Turn a provider exception into a ModelCallError that says whether to retry."""
     if isinstance(exc, ModelCallError):
@@ -197,12 +207,10 @@ def _classify(exc: BaseException) -> ModelCallError:
     status = getattr(exc, "status_code", None)
     if status is not None:
         return ModelCallError(text, transient=status == 429 or status >= 500)
-    transient_names = ("APIConnectionError", "ConnectError", "ConnectionError",
-                       "RemoteProtocolError", "ReadError", "ConnectionRefusedError",
-                       "ConnectionResetError")
-    if isinstance(exc, (httpx.TransportError, OSError)):
+    if isinstance(exc, (aiohttp.ClientError, httpx.TransportError, OSError)):
         text = f"Connection failed ({text})"
-    return ModelCallError(text, transient=name in transient_names)
+    return ModelCallError(text, transient=isinstance(exc, _TRANSIENT)
+                          or name in _TRANSIENT_NAMES)
 
 
 async def astream_reply(model, messages: list[dict],
@@ -220,34 +228,28 @@ async def astream_reply(model, messages: list[dict],
                                 retry_delays)
 
 
-_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_ssl_context: ssl.SSLContext | None = None
-_models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 MODELS_PER_LOOP = 32  # chat models kept per event loop (least recently used dropped)
 
 
 def _loop_chat_model(model) -> BaseChatModel:
     """The LangChain chat model for ``model``, reused by calls in this event loop.
 
-    Building a ``ChatOpenAI`` validates its settings and builds two OpenAI
-    clients: about 2 ms of CPU, paid on every turn of every session when built
+    Building a ``ChatOpenAI`` validates its settings and builds an OpenAI
+    client: about 2 ms of CPU, paid on every turn of every session when built
     per call. It holds no state of a conversation, so one serves every call of
-    a loop (its HTTP client is the loop's, see :func:`_http_client`). The key
-    is everything the chat model is built from, the API key's digest included,
-    so an edited model or a rotated key gets a new one.
+    a loop. It is bound to the loop's HTTP session and forgotten with it
+    (:mod:`domains.http_sessions`). The key is everything the chat model is
+    built from, the API key's digest included, so an edited model or a rotated
+    key gets a new one.
     """
     key = _chat_model_key(model)
     if key is None:
-        return chat_model(model, http_async_client=_http_client(),
-                          http_client=_sync_http_client())
-    loop = asyncio.get_running_loop()
-    cache = _models.get(loop)
-    if cache is None:
-        cache = _models[loop] = OrderedDict()
+        return chat_model(model)
+    http = for_this_loop()
+    cache = http.bound.setdefault("chat_models", OrderedDict())
     lc_model = cache.get(key)
-    if lc_model is None or _clients.get(loop) is not getattr(lc_model, "http_async_client",
-                                                             None):
-        lc_model = cache[key] = chat_model(model, http_async_client=_http_client(),
+    if lc_model is None:
+        lc_model = cache[key] = chat_model(model, session=http.session,
                                            http_client=_sync_http_client())
         while len(cache) > MODELS_PER_LOOP:
             cache.popitem(last=False)
@@ -257,7 +259,7 @@ def _loop_chat_model(model) -> BaseChatModel:
 
 def _chat_model_key(model) -> tuple | None:
     """What :func:`chat_model` builds an OpenAI-compatible model from; None for other
-    providers (cheap to build, or not bound to the loop's HTTP client)."""
+    providers (cheap to build, or not bound to the loop's HTTP session)."""
     if model.provider != "openai":
         return None
     api_key = os.environ.get(model.api_key_env, "") if model.api_key_env else ""
@@ -265,40 +267,16 @@ def _chat_model_key(model) -> tuple | None:
             model.timeout_seconds, hashlib.sha256(api_key.encode()).hexdigest())
 
 
-def _http_client() -> httpx.AsyncClient:
-    """One HTTP client per event loop, reused across calls (connection pooling).
-
-    Creating a client per call costs a TLS context (~0.1 s of CPU loading the CA
-    bundle) and a new connection; an httpx client cannot outlive its event
-    loop, hence one per loop. Timeouts are set per model on the chat model.
-    """
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(verify=_tls_context(), timeout=None,
-                                   limits=httpx.Limits(max_connections=200,
-                                                       max_keepalive_connections=50))
-        _clients[loop] = client
-    return client
-
-
 _sync_client: httpx.Client | None = None
 
 
 def _sync_http_client() -> httpx.Client:
     """The sync client handed to the chat models built here (they stream through the
-    loop's async client; a sync one of their own would load the CA bundle again)."""
+    loop's session; a sync client of their own would load the CA bundle again)."""
     global _sync_client
     if _sync_client is None:
-        _sync_client = httpx.Client(verify=_tls_context(), timeout=None)
+        _sync_client = httpx.Client(verify=tls_context(), timeout=None)
     return _sync_client
-
-
-def _tls_context() -> ssl.SSLContext:
-    global _ssl_context
-    if _ssl_context is None:
-        _ssl_context = ssl.create_default_context()
-    return _ssl_context
 
 
 async def _astream_reply(lc_model, model, messages, on_delta, retry_delays) -> Reply:

@@ -1,6 +1,6 @@
 """The lean OpenAI-compatible client under LangChain's ChatOpenAI, against a real endpoint."""
 
-import httpx
+import aiohttp
 import pytest
 from langchain_core.messages import HumanMessage
 
@@ -43,8 +43,8 @@ async def test_an_error_object_in_the_stream_fails_the_reply_with_its_message(en
 
 
 async def test_an_http_error_keeps_the_status_and_the_endpoint_s_words(endpoint):
-    async with httpx.AsyncClient() as client:
-        completions = ChatCompletions(client=client, base_url=endpoint.base_url, api_key="k",
+    async with aiohttp.ClientSession() as session:
+        completions = ChatCompletions(session=session, base_url=endpoint.base_url, api_key="k",
                                       timeout=5)
         with pytest.raises(EndpointError) as caught:
             await completions.create(model="m", stream=True, messages=[
@@ -63,8 +63,8 @@ async def test_a_request_without_streaming_returns_the_completion(endpoint):
 
 
 async def test_extra_body_is_merged_into_the_request(endpoint):
-    async with httpx.AsyncClient() as client:
-        completions = ChatCompletions(client=client, base_url=endpoint.base_url + "/",
+    async with aiohttp.ClientSession() as session:
+        completions = ChatCompletions(session=session, base_url=endpoint.base_url + "/",
                                       api_key="", timeout=5)
         async with await completions.create(
                 model="m", stream=True, messages=[{"role": "user", "content": "hi"}],

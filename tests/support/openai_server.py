@@ -45,6 +45,7 @@ class OpenAIStub:
         self.delay = delay
         self.requests: list[dict] = []
         self.headers: list[dict[str, str]] = []  # each request's headers, names in lower case
+        self.clients: list[tuple[str, int]] = []  # each request's client address (its connection)
         self.failures_served: dict[str, int] = {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -80,6 +81,7 @@ class OpenAIStub:
             return
         request = json.loads(body or b"{}")
         self.requests.append(request)
+        self.clients.append(tuple(scope["client"]))
         self.headers.append({name.decode().lower(): value.decode()
                              for name, value in scope["headers"]})
         last = next((m["content"] for m in reversed(request.get("messages", []))
