@@ -37,6 +37,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -70,6 +71,10 @@ class ChatCompletions:
                  timeout: float | None):
         self.session = session
         self._url = (base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
+        # What the log names: the address without user info or query, where a key could be.
+        parts = urlsplit(self._url)
+        self._where = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path,
+                                  "", ""))
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout = timeout
 
@@ -96,10 +101,10 @@ class ChatCompletions:
                 self._url, json=body, headers=headers, params=extra_query,
                 timeout=aiohttp.ClientTimeout(total=None, connect=seconds, sock_read=seconds))
         except (aiohttp.ClientError, OSError) as exc:
-            logger.debug("POST %s: %s: %s", self._url, type(exc).__name__, exc)
+            logger.debug("POST %s: %s", self._where, type(exc).__name__)
             raise
         # The address and the outcome only: the headers carry the key.
-        logger.debug("POST %s: HTTP %s", self._url, response.status)
+        logger.debug("POST %s: HTTP %s", self._where, response.status)
         try:
             if response.status >= 400:
                 text = (await response.read()).decode("utf-8", "replace")

@@ -109,6 +109,19 @@ async def test_the_key_is_sent_but_not_logged_when_the_endpoint_fails(endpoint, 
     assert_secret_nowhere(records, caught.value)
 
 
+async def test_credentials_in_the_base_url_are_not_logged(endpoint, every_log_record):
+    # Some gateways take a key as the URL's user info; the log names the address without it.
+    with_credentials = endpoint.base_url.replace("http://", f"http://gateway:{SECRET}@")
+    reply = await astream_reply(openai_model(with_credentials, api_key_env=""),
+                                [{"role": "user", "content": "hello"}], retry_delays=())
+    assert reply.text == "You asked: hello"
+    assert endpoint.headers[-1]["authorization"].startswith("Basic ")  # it did go out
+    logged = [r.getMessage() for r in every_log_record.records
+              if r.name == "domains.openai_client"]
+    assert f"POST {endpoint.base_url}/chat/completions: HTTP 200" in logged
+    assert_secret_nowhere(every_log_record.records, RuntimeError("no error"))
+
+
 async def test_the_key_is_not_logged_when_the_endpoint_is_unreachable(monkeypatch,
                                                                       every_log_record):
     monkeypatch.setenv(KEY_ENV, SECRET)
