@@ -22,17 +22,20 @@ change of provider, model or offline embedder version.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from pgvector import Vector
 
 from domains.chunking import is_mostly_cjk, split_text
 from domains.embeddings import EmbeddingError, embed_query, get_embedder
 from domains.models import Chunk, KnowledgeDocument, TurnEmbedding
 from sandbox.audit.services import audit_record
+from sandbox.sqlbatch import carried_transaction, execute_together
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +155,14 @@ def _search_settings(cursor, model, sandbox) -> None:
     table's statistics made it look large, and a relevant chunk could rank
     below a less similar one (a test failed so, now and then).
     """
+    cursor.execute(_search_settings_sql(model, sandbox))
+
+
+def _search_settings_sql(model, sandbox) -> str:
+    """The statement of :func:`_search_settings`, bound."""
     ef = int(getattr(settings, "KNOWLEDGE_HNSW_EF_SEARCH", EF_SEARCH))
     sandbox_id = getattr(sandbox, "pk", sandbox)
-    cursor.execute(
+    return connection.ops.compose_sql(
         "SELECT set_config('hnsw.ef_search', %s, true), "
         "set_config('hnsw.iterative_scan', 'strict_order', true), "
         "set_config('enable_indexscan', CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM "
@@ -167,25 +175,44 @@ def _clamp(k: int) -> int:
     return max(1, min(int(k), MAX_K))
 
 
+@functools.cache
+def _nearest_chunks_sql() -> str:
+    """The ``k`` chunks closest to a vector, with their documents' titles (what
+    ``Chunk.objects.nearest`` selects, written once: the ORM took ~3 ms of CPU to
+    compile it and bind the vector on every call)."""
+    qn = connection.ops.quote_name
+    return (f"SELECT c.id, c.document_id, d.title, c.{qn('index')}, c.text, "
+            "c.embedding <=> %s::vector AS distance "
+            f"FROM {qn(Chunk._meta.db_table)} c "
+            f"JOIN {qn(KnowledgeDocument._meta.db_table)} d ON d.id = c.document_id "
+            "WHERE c.sandbox_id = %s AND c.embedder = %s ORDER BY distance LIMIT %s")
+
+
 def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
     """The ``k`` chunks of ``sandbox`` most similar to ``query``, best first.
 
     Each is ``{chunk_id, document_id, title, index, text, score}`` with
     ``score`` the cosine similarity (1 is identical). A blank query gives [].
+
+    One round trip: the search settings and the search travel with the
+    transaction's ``BEGIN`` and ``COMMIT`` (``sandbox.sqlbatch``). The runs
+    engine retrieves on every turn of a RAG-enabled model, and on 100,000
+    chunks the four round trips and the ORM's compiling took a sixth of a
+    search (tests/bench/bench_knowledge.py; docs/knowledge-base.md).
     """
     if not (query or "").strip():
         return []
     embedder, vector = embed_query(query, sandbox=sandbox)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            _search_settings(cursor, Chunk, sandbox)
-        rows = list(Chunk.objects.nearest(sandbox=sandbox, embedder=embedder, vector=vector,
-                                          k=_clamp(k))
-                    .values("id", "document_id", "document__title", "index", "text",
-                            "distance"))
-    return [{"chunk_id": r["id"], "document_id": r["document_id"],
-             "title": r["document__title"], "index": r["index"], "text": r["text"],
-             "score": round(1.0 - r["distance"], 6)} for r in rows]
+    sandbox_id = getattr(sandbox, "pk", sandbox)
+    search = connection.ops.compose_sql(
+        _nearest_chunks_sql(), [Vector(vector).to_text(), sandbox_id, embedder, _clamp(k)])
+    with carried_transaction() as carried:
+        results = execute_together([*carried.begin, _search_settings_sql(Chunk, sandbox),
+                                    search, *carried.commit])
+    rows = results[len(carried.begin) + 1]
+    return [{"chunk_id": chunk_id, "document_id": document_id, "title": title,
+             "index": index, "text": text, "score": round(1.0 - distance, 6)}
+            for chunk_id, document_id, title, index, text, distance in rows]
 
 
 def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:

@@ -126,3 +126,29 @@ def test_a_small_sandbox_is_searched_exactly_and_a_large_one_through_the_index(
     assert _index_scan_after_settings(sandbox_a)
     monkeypatch.setattr(knowledge, "EXACT_UP_TO", 2)
     assert not _index_scan_after_settings(sandbox_a)
+
+
+def test_retrieve_is_one_round_trip_and_ranks_as_the_orm_query(alice, sandbox_a, doc_a):
+    """retrieve()'s hand-written search returns what Chunk.objects.nearest defines, in one
+    statement round trip after the settings (the savepoint around it is this test's)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from domains.embeddings import embed_query
+    from domains.models import Chunk
+
+    knowledge.document_add(sandbox=sandbox_a, title="Chest pain", content=CHEST_PAIN,
+                           actor=alice)
+    question = "chest pain spreading to my jaw, how many mg?"
+    with CaptureQueriesContext(connection) as captured:
+        hits = knowledge.retrieve(sandbox_a, question, 4)
+    sent = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(sent) == 1 and "set_config('hnsw.ef_search'" in sent[0]
+    embedder, vector = embed_query(question)
+    expected = list(Chunk.objects.nearest(sandbox=sandbox_a, embedder=embedder, vector=vector,
+                                          k=4).values("id", "document__title", "distance"))
+    assert [(h["chunk_id"], h["title"]) for h in hits] == [
+        (e["id"], e["document__title"]) for e in expected]
+    assert [h["score"] for h in hits] == [round(1 - e["distance"], 6) for e in expected]
+    assert len(hits) == Chunk.objects.filter(sandbox=sandbox_a).count() == 3  # k=4, 3 chunks
+    assert hits[0]["title"] == "Chest pain"
