@@ -158,17 +158,18 @@ def _search_settings(cursor, model, sandbox) -> None:
     cursor.execute(_search_settings_sql(model, sandbox))
 
 
-def _search_settings_sql(model, sandbox) -> str:
-    """The statement of :func:`_search_settings`, bound."""
+def _search_settings_sql(model, sandbox, *, iterative: str = "strict_order") -> str:
+    """The statement of :func:`_search_settings`, bound; its row is the settings' new
+    values (``ef_search``, ``iterative_scan``, ``enable_indexscan``)."""
     ef = int(getattr(settings, "KNOWLEDGE_HNSW_EF_SEARCH", EF_SEARCH))
     sandbox_id = getattr(sandbox, "pk", sandbox)
     return connection.ops.compose_sql(
         "SELECT set_config('hnsw.ef_search', %s, true), "
-        "set_config('hnsw.iterative_scan', 'strict_order', true), "
+        "set_config('hnsw.iterative_scan', %s, true), "
         "set_config('enable_indexscan', CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM "
         f"{model._meta.db_table} WHERE sandbox_id = %s LIMIT %s) AS few)"
         " <= %s THEN 'off' ELSE 'on' END, true)",
-        [str(max(ef, 1)), sandbox_id, EXACT_UP_TO + 1, EXACT_UP_TO])
+        [str(max(ef, 1)), iterative, sandbox_id, EXACT_UP_TO + 1, EXACT_UP_TO])
 
 
 def _clamp(k: int) -> int:
@@ -199,20 +200,38 @@ def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
     engine retrieves on every turn of a RAG-enabled model, and on 100,000
     chunks the four round trips and the ORM's compiling took a sixth of a
     search (tests/bench/bench_knowledge.py; docs/knowledge-base.md).
+
+    The HNSW scan runs without pgvector's iterative scan first: when k or more
+    of its ef_search candidates pass the sandbox filter the rows are the same,
+    and the iterative scan's bookkeeping cost a sixth of the search. When fewer
+    pass (a sandbox that is a small share of the table) it returns fewer than k
+    rows, and the search is made again with the iterative scan, which goes on
+    until k pass.
     """
     if not (query or "").strip():
         return []
     embedder, vector = embed_query(query, sandbox=sandbox)
     sandbox_id = getattr(sandbox, "pk", sandbox)
+    k = _clamp(k)
     search = connection.ops.compose_sql(
-        _nearest_chunks_sql(), [Vector(vector).to_text(), sandbox_id, embedder, _clamp(k)])
-    with carried_transaction() as carried:
-        results = execute_together([*carried.begin, _search_settings_sql(Chunk, sandbox),
-                                    search, *carried.commit])
-    rows = results[len(carried.begin) + 1]
+        _nearest_chunks_sql(), [Vector(vector).to_text(), sandbox_id, embedder, k])
+    rows, index_scan = _search_chunks(sandbox, search, iterative="off")
+    if index_scan and len(rows) < k:
+        rows, _ = _search_chunks(sandbox, search, iterative="strict_order")
     return [{"chunk_id": chunk_id, "document_id": document_id, "title": title,
              "index": index, "text": text, "score": round(1.0 - distance, 6)}
             for chunk_id, document_id, title, index, text, distance in rows]
+
+
+def _search_chunks(sandbox, search: str, *, iterative: str) -> tuple[list[tuple], bool]:
+    """The rows of ``search`` under the search settings, and whether index scans (the
+    HNSW scan's) were on; one round trip."""
+    with carried_transaction() as carried:
+        results = execute_together([
+            *carried.begin, _search_settings_sql(Chunk, sandbox, iterative=iterative), search,
+            *carried.commit])
+    (_ef, _iterative, index_scan), = results[len(carried.begin)]
+    return results[len(carried.begin) + 1], index_scan == "on"
 
 
 def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:

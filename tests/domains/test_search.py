@@ -1,5 +1,7 @@
 """Similarity search: the right chunk first, model answers for monitors only, no leaks."""
 
+import re
+
 from domains import knowledge
 from domains.models import TurnEmbedding
 from tests.domains.conftest import CHEST_PAIN, saved_turn, scripted_model
@@ -152,3 +154,59 @@ def test_retrieve_is_one_round_trip_and_ranks_as_the_orm_query(alice, sandbox_a,
     assert [h["score"] for h in hits] == [round(1 - e["distance"], 6) for e in expected]
     assert len(hits) == Chunk.objects.filter(sandbox=sandbox_a).count() == 3  # k=4, 3 chunks
     assert hits[0]["title"] == "Chest pain"
+
+
+def _bulk_chunks(sandbox, title: str, texts: list[str]) -> None:
+    from domains.embeddings import embed_query
+    from domains.models import Chunk, KnowledgeDocument
+
+    document = KnowledgeDocument.objects.create(sandbox=sandbox, title=title, content="-")
+    Chunk.objects.bulk_create(
+        Chunk(sandbox=sandbox, document=document, index=i, text=text,
+              embedding=embed_query(text)[1], embedder=embed_query(text)[0])
+        for i, text in enumerate(texts))
+
+
+def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
+        sandbox_a, sandbox_b, monkeypatch, settings):
+    """Without the iterative scan, a filtered HNSW search returns fewer than k rows when
+    too few of its candidates are the sandbox's; retrieve() then searches again with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _bulk_chunks(sandbox_a, "A", [f"brake pads wear check {i}" for i in range(12)])
+    _bulk_chunks(sandbox_b, "B", [f"brake fluid service step {i}" for i in range(300)])
+    monkeypatch.setattr(knowledge, "EXACT_UP_TO", 1)  # both sandboxes go through the index
+    settings.KNOWLEDGE_HNSW_EF_SEARCH = 5  # 5 candidates: hardly any are sandbox A's
+    with connection.cursor() as cursor:  # this test's transaction: the HNSW scan, always
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    with CaptureQueriesContext(connection) as captured:
+        hits = knowledge.retrieve(sandbox_a, "brake service check", 10)
+    searches = [q["sql"] for q in captured.captured_queries if "set_config" in q["sql"]]
+    assert [re.search(r"'hnsw\.iterative_scan', '(\w+)'", s)[1] for s in searches] == [
+        "off", "strict_order"]
+    assert "chunk_embedding_hnsw" in _plan(sandbox_a)
+    assert len(hits) == 10 and {h["title"] for h in hits} == {"A"}
+
+    # The sandbox that holds most of the table: k rows at once, one search (ef_search must
+    # be at least k: the scan returns at most that many candidates).
+    settings.KNOWLEDGE_HNSW_EF_SEARCH = 40
+    with CaptureQueriesContext(connection) as captured:
+        hits = knowledge.retrieve(sandbox_b, "brake service step", 10)
+    assert len([q for q in captured.captured_queries if "set_config" in q["sql"]]) == 1
+    assert len(hits) == 10 and {h["title"] for h in hits} == {"B"}
+
+
+def _plan(sandbox) -> str:
+    from django.db import connection
+
+    from domains.embeddings import embed_query
+    from domains.models import Chunk
+
+    embedder, vector = embed_query("brake service check")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('enable_indexscan', 'on', true)")
+    return Chunk.objects.nearest(sandbox=sandbox, embedder=embedder, vector=vector,
+                                 k=10).values("id").explain()
