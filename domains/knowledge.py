@@ -11,8 +11,9 @@ ever compared with, or returned to, another.
 Vector search uses the HNSW index with ``hnsw.ef_search`` (setting
 ``KNOWLEDGE_HNSW_EF_SEARCH``, default :data:`EF_SEARCH`) and pgvector's
 iterative index scan, so that the sandbox filter still yields ``k`` rows when
-other sandboxes hold most of the table; a sandbox of at most
-:data:`EXACT_UP_TO` vectors is searched exactly instead.
+other sandboxes hold most of the table (``retrieve`` asks for it only when a
+search without it came back short); a sandbox of at most :data:`EXACT_UP_TO`
+vectors is searched exactly instead.
 
 Every stored vector records the name of the embedder that made it, and
 searches compare only vectors of the embedder configured now; ``reembed``
