@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
@@ -29,12 +30,12 @@ MAX_CONNECTIONS = 200  # per loop, every endpoint together
 
 @dataclass
 class LoopHTTP:
-    """A loop's session, and what callers built on it (``bound``: the chat models of
-    :mod:`domains.llm`), forgotten together when the loop shuts down."""
+    """A loop's session and the chat models :mod:`domains.llm` built on it (least
+    recently used last), forgotten together when the loop shuts down."""
 
     session: aiohttp.ClientSession
     closer: AsyncGenerator[None, None]  # the loop keeps only a weak reference to it
-    bound: dict = field(default_factory=dict)
+    chat_models: OrderedDict = field(default_factory=OrderedDict)
 
 
 _loops: dict[asyncio.AbstractEventLoop, LoopHTTP] = {}
@@ -42,7 +43,7 @@ _tls: ssl.SSLContext | None = None
 
 
 def for_this_loop() -> LoopHTTP:
-    """The running loop's session and what is bound to it (made on its first call)."""
+    """The running loop's session and its chat models (made on its first call)."""
     loop = asyncio.get_running_loop()
     http = _loops.get(loop)
     if http is not None and not http.session.closed:

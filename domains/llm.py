@@ -17,7 +17,6 @@ import hashlib
 import os
 import re
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,7 +245,7 @@ def _loop_chat_model(model) -> BaseChatModel:
     if key is None:
         return chat_model(model)
     http = for_this_loop()
-    cache = http.bound.setdefault("chat_models", OrderedDict())
+    cache = http.chat_models
     lc_model = cache.get(key)
     if lc_model is None:
         lc_model = cache[key] = chat_model(model, session=http.session,

@@ -162,9 +162,10 @@ def _bulk_chunks(sandbox, title: str, texts: list[str]) -> None:
 
     document = KnowledgeDocument.objects.create(sandbox=sandbox, title=title, content="-")
     Chunk.objects.bulk_create(
-        Chunk(sandbox=sandbox, document=document, index=i, text=text,
-              embedding=embed_query(text)[1], embedder=embed_query(text)[0])
-        for i, text in enumerate(texts))
+        Chunk(sandbox=sandbox, document=document, index=i, text=text, embedding=vector,
+              embedder=embedder)
+        for i, (text, (embedder, vector)) in enumerate(zip(texts, map(embed_query, texts),
+                                                          strict=True)))
 
 
 def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
