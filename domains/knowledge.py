@@ -12,8 +12,10 @@ Vector search uses the HNSW index with ``hnsw.ef_search`` (setting
 ``KNOWLEDGE_HNSW_EF_SEARCH``, default :data:`EF_SEARCH`) and pgvector's
 iterative index scan, so that the sandbox filter still yields ``k`` rows when
 other sandboxes hold most of the table (``retrieve`` asks for it only when a
-search without it came back short); a sandbox of at most :data:`EXACT_UP_TO`
-vectors is searched exactly instead.
+search without it came back short, and searches exactly when that came back
+short too); a sandbox of at most :data:`EXACT_UP_TO` vectors is searched
+exactly instead. Chunk vectors are stored in half precision (``halfvec``):
+the index is half the size, and a search walks it faster.
 
 Every stored vector records the name of the embedder that made it, and
 searches compare only vectors of the embedder configured now; ``reembed``
@@ -30,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from pgvector import Vector
+from pgvector import HalfVector
 
 from domains.chunking import is_mostly_cjk, split_text
 from domains.embeddings import EmbeddingError, embed_query, get_embedder
@@ -41,9 +43,9 @@ from sandbox.sqlbatch import carried_transaction, execute_together
 log = logging.getLogger(__name__)
 
 # Candidates the HNSW scan keeps. On 100,000 chunks (tests/bench/bench_knowledge.py, index
-# m=32, ef_construction=128, two cores shared with other jobs) 175 meets both goals:
-# recall@10 0.963 at p95 16 ms; 100 gave 0.92 at 9.5 ms, 150 0.955-0.959 at 14 ms, 200
-# 0.97 at 17-18 ms. Smaller knowledge bases need fewer (0.96 at 100 on 20,000 chunks).
+# m=32, ef_construction=128, half-precision vectors, an idle two-core machine) 175 meets
+# both goals with a margin: recall@10 0.970 at p95 14.9 ms; 150 gave 0.965 at 14.3 ms, 200
+# 0.973 at 16.0 ms. Smaller knowledge bases need fewer (0.96 at 100 on 20,000 chunks).
 EF_SEARCH = 175
 # A sandbox with at most this many vectors is searched exactly (see _search_settings).
 EXACT_UP_TO = 2000
@@ -159,18 +161,20 @@ def _search_settings(cursor, model, sandbox) -> None:
     cursor.execute(_search_settings_sql(model, sandbox))
 
 
-def _search_settings_sql(model, sandbox, *, iterative: str = "strict_order") -> str:
+def _search_settings_sql(model, sandbox, *, iterative: str = "strict_order",
+                         exact: bool = False) -> str:
     """The statement of :func:`_search_settings`, bound; its row is the settings' new
-    values (``ef_search``, ``iterative_scan``, ``enable_indexscan``)."""
+    values (``ef_search``, ``iterative_scan``, ``enable_indexscan``). ``exact`` turns
+    index scans off whatever the sandbox's size."""
     ef = int(getattr(settings, "KNOWLEDGE_HNSW_EF_SEARCH", EF_SEARCH))
     sandbox_id = getattr(sandbox, "pk", sandbox)
     return connection.ops.compose_sql(
         "SELECT set_config('hnsw.ef_search', %s, true), "
         "set_config('hnsw.iterative_scan', %s, true), "
-        "set_config('enable_indexscan', CASE WHEN (SELECT count(*) FROM (SELECT 1 FROM "
+        "set_config('enable_indexscan', CASE WHEN %s OR (SELECT count(*) FROM (SELECT 1 FROM "
         f"{model._meta.db_table} WHERE sandbox_id = %s LIMIT %s) AS few)"
         " <= %s THEN 'off' ELSE 'on' END, true)",
-        [str(max(ef, 1)), iterative, sandbox_id, EXACT_UP_TO + 1, EXACT_UP_TO])
+        [str(max(ef, 1)), iterative, exact, sandbox_id, EXACT_UP_TO + 1, EXACT_UP_TO])
 
 
 def _clamp(k: int) -> int:
@@ -184,7 +188,7 @@ def _nearest_chunks_sql() -> str:
     compile it and bind the vector on every call)."""
     qn = connection.ops.quote_name
     return (f"SELECT c.id, c.document_id, d.title, c.{qn('index')}, c.text, "
-            "c.embedding <=> %s::vector AS distance "
+            "c.embedding <=> %s::halfvec AS distance "
             f"FROM {qn(Chunk._meta.db_table)} c "
             f"JOIN {qn(KnowledgeDocument._meta.db_table)} d ON d.id = c.document_id "
             "WHERE c.sandbox_id = %s AND c.embedder = %s ORDER BY distance LIMIT %s")
@@ -207,7 +211,11 @@ def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
     and the iterative scan's bookkeeping cost a sixth of the search. When fewer
     pass (a sandbox that is a small share of the table) it returns fewer than k
     rows, and the search is made again with the iterative scan, which goes on
-    until k pass.
+    until k pass. The iterative scan may stop short as well (pgvector bounds it
+    by ``hnsw.max_scan_tuples`` and ``hnsw.scan_mem_multiplier``, and a graph
+    crowded with deleted rows not yet vacuumed ends it early): when it also
+    returns fewer than k rows, the sandbox is searched exactly, without the
+    index, so a sandbox that holds k chunks always gets k.
     """
     if not (query or "").strip():
         return []
@@ -215,21 +223,25 @@ def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
     sandbox_id = getattr(sandbox, "pk", sandbox)
     k = _clamp(k)
     search = connection.ops.compose_sql(
-        _nearest_chunks_sql(), [Vector(vector).to_text(), sandbox_id, embedder, k])
+        _nearest_chunks_sql(), [HalfVector(vector).to_text(), sandbox_id, embedder, k])
     rows, index_scan = _search_chunks(sandbox, search, iterative="off")
     if index_scan and len(rows) < k:
         rows, _ = _search_chunks(sandbox, search, iterative="strict_order")
+        if len(rows) < k:
+            rows, _ = _search_chunks(sandbox, search, iterative="off", exact=True)
     return [{"chunk_id": chunk_id, "document_id": document_id, "title": title,
              "index": index, "text": text, "score": round(1.0 - distance, 6)}
             for chunk_id, document_id, title, index, text, distance in rows]
 
 
-def _search_chunks(sandbox, search: str, *, iterative: str) -> tuple[list[tuple], bool]:
+def _search_chunks(sandbox, search: str, *, iterative: str,
+                   exact: bool = False) -> tuple[list[tuple], bool]:
     """The rows of ``search`` under the search settings, and whether index scans (the
     HNSW scan's) were on; one round trip."""
     with carried_transaction() as carried:
         results = execute_together([
-            *carried.begin, _search_settings_sql(Chunk, sandbox, iterative=iterative), search,
+            *carried.begin,
+            _search_settings_sql(Chunk, sandbox, iterative=iterative, exact=exact), search,
             *carried.commit])
     (_ef, _iterative, index_scan), = results[len(carried.begin)]
     return results[len(carried.begin) + 1], index_scan == "on"

@@ -168,12 +168,9 @@ def _bulk_chunks(sandbox, title: str, texts: list[str]) -> None:
                                                           strict=True)))
 
 
-def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
-        sandbox_a, sandbox_b, monkeypatch, settings):
-    """Without the iterative scan, a filtered HNSW search returns fewer than k rows when
-    too few of its candidates are the sandbox's; retrieve() then searches again with it."""
+def _minority_and_majority_sandboxes(sandbox_a, sandbox_b, monkeypatch, settings) -> None:
+    """12 chunks in sandbox A, 300 in B, every search through the HNSW index at ef_search 5."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     _bulk_chunks(sandbox_a, "A", [f"brake pads wear check {i}" for i in range(12)])
     _bulk_chunks(sandbox_b, "B", [f"brake fluid service step {i}" for i in range(300)])
@@ -183,11 +180,72 @@ def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
+        # A graph of these rows alone: earlier tests' rolled-back rows stay in the index until
+        # a vacuum, and a graph crowded with them can end the iterative scan early (the case
+        # of the next test, made on purpose there).
+        cursor.execute("REINDEX INDEX chunk_embedding_hnsw")
+
+
+def _iterative_scans(captured) -> list[str]:
+    """The ``hnsw.iterative_scan`` of each search captured, in order ('exact' for a search
+    with index scans off)."""
+    modes = []
+    for query in captured.captured_queries:
+        if "set_config" in query["sql"]:
+            exact = re.search(r"CASE WHEN (\w+) OR", query["sql"])[1].lower() == "true"
+            modes.append("exact" if exact else
+                          re.search(r"'hnsw\.iterative_scan', '(\w+)'", query["sql"])[1])
+    return modes
+
+
+def test_an_iterative_scan_that_stops_short_is_followed_by_an_exact_search(
+        sandbox_a, sandbox_b, monkeypatch, settings):
+    """pgvector ends an iterative scan at hnsw.max_scan_tuples (and at its memory bound, or
+    early in a graph crowded with rows not yet vacuumed): retrieve() then searches the
+    sandbox exactly, so that a sandbox holding k chunks gets k."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _minority_and_majority_sandboxes(sandbox_a, sandbox_b, monkeypatch, settings)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL hnsw.max_scan_tuples = 1")
+    search_chunks = knowledge._search_chunks
+
+    def planner_may_sort_when_exact(sandbox, search, *, iterative, exact=False):
+        if exact:  # the setup forbade sorting to force the HNSW scan; a real planner may sort
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = on")
+                cursor.execute("SET LOCAL enable_sort = on")
+        return search_chunks(sandbox, search, iterative=iterative, exact=exact)
+
+    monkeypatch.setattr(knowledge, "_search_chunks", planner_may_sort_when_exact)
     with CaptureQueriesContext(connection) as captured:
         hits = knowledge.retrieve(sandbox_a, "brake service check", 10)
-    searches = [q["sql"] for q in captured.captured_queries if "set_config" in q["sql"]]
-    assert [re.search(r"'hnsw\.iterative_scan', '(\w+)'", s)[1] for s in searches] == [
-        "off", "strict_order"]
+    assert _iterative_scans(captured) == ["off", "strict_order", "exact"]
+    assert len(hits) == 10 and {h["title"] for h in hits} == {"A"}
+    from domains.embeddings import embed_query
+    from domains.models import Chunk
+
+    embedder, vector = embed_query("brake service check")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    expected = list(Chunk.objects.nearest(sandbox=sandbox_a, embedder=embedder, vector=vector,
+                                          k=10).values_list("id", "distance"))
+    assert {h["chunk_id"] for h in hits} == {chunk_id for chunk_id, _ in expected}  # the 10 nearest
+    assert [h["score"] for h in hits] == [round(1 - d, 6) for _, d in expected]  # best first
+
+
+def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
+        sandbox_a, sandbox_b, monkeypatch, settings):
+    """Without the iterative scan, a filtered HNSW search returns fewer than k rows when
+    too few of its candidates are the sandbox's; retrieve() then searches again with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _minority_and_majority_sandboxes(sandbox_a, sandbox_b, monkeypatch, settings)
+    with CaptureQueriesContext(connection) as captured:
+        hits = knowledge.retrieve(sandbox_a, "brake service check", 10)
+    assert _iterative_scans(captured) == ["off", "strict_order"]
     assert "chunk_embedding_hnsw" in _plan(sandbox_a)
     assert len(hits) == 10 and {h["title"] for h in hits} == {"A"}
 
