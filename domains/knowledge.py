@@ -146,7 +146,7 @@ def document_delete(*, document: KnowledgeDocument, actor) -> None:
     document.delete()
 
 
-def _search_settings(cursor, model, sandbox) -> None:
+def _search_settings(cursor, model, sandbox, *, exact: bool = False) -> bool:
     """Settings of the search that follows in this transaction, in one round trip.
 
     The HNSW scan's candidates (``ef_search``) and iterative scan; and, when the
@@ -156,9 +156,12 @@ def _search_settings(cursor, model, sandbox) -> None:
     sorted by distance, an exact search that costs a few milliseconds. Left to
     the planner, a small sandbox got the approximate HNSW scan whenever the
     table's statistics made it look large, and a relevant chunk could rank
-    below a less similar one (a test failed so, now and then).
+    below a less similar one (a test failed so, now and then). ``exact`` turns
+    index scans off whatever the size. Returns whether index scans (the HNSW
+    scan's) are on.
     """
-    cursor.execute(_search_settings_sql(model, sandbox))
+    cursor.execute(_search_settings_sql(model, sandbox, exact=exact))
+    return cursor.fetchone()[2] == "on"
 
 
 def _search_settings_sql(model, sandbox, *, iterative: str = "strict_order",
@@ -252,17 +255,25 @@ def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:
 
     Each is ``{turn_id, run_id, session_id, model_id, model, index, user_message,
     text, score}``. Answers reveal which model gave them: callers show them
-    only to members holding ``Cap.MONITOR``.
+    only to members holding ``Cap.MONITOR``. The HNSW scan is iterative at once;
+    when it still ends short of ``k`` (see :func:`retrieve`), the sandbox's
+    answers are searched exactly.
     """
     if not (query or "").strip():
         return []
     embedder, vector = embed_query(query, sandbox=sandbox)
+    k = _clamp(k)
+    nearest = (TurnEmbedding.objects.nearest(sandbox=sandbox, embedder=embedder, vector=vector,
+                                             k=k)
+               .select_related("turn", "turn__session__model"))
     with transaction.atomic():
         with connection.cursor() as cursor:
-            _search_settings(cursor, TurnEmbedding, sandbox)
-        rows = list(TurnEmbedding.objects.nearest(sandbox=sandbox, embedder=embedder,
-                                                  vector=vector, k=_clamp(k))
-                    .select_related("turn", "turn__session__model"))
+            index_scan = _search_settings(cursor, TurnEmbedding, sandbox)
+        rows = list(nearest)
+        if index_scan and len(rows) < k:
+            with connection.cursor() as cursor:
+                _search_settings(cursor, TurnEmbedding, sandbox, exact=True)
+            rows = list(nearest.all())
     return [{"turn_id": row.turn_id, "run_id": row.turn.run_id,
              "session_id": row.turn.session_id, "model_id": row.turn.session.model_id,
              "model": row.turn.session.model.label, "index": row.turn.index,

@@ -235,6 +235,42 @@ def test_an_iterative_scan_that_stops_short_is_followed_by_an_exact_search(
     assert [h["score"] for h in hits] == [round(1 - d, 6) for _, d in expected]  # best first
 
 
+def test_similar_answers_of_a_small_share_of_the_table_end_in_an_exact_search(
+        alice, sandbox_a, sandbox_b, model_a, model_b, monkeypatch, settings):
+    """search_answers() scans iteratively at once; when pgvector still ends the scan short
+    of k, the sandbox's answers are searched exactly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine = {saved_turn(model_a, user_message="brakes?", answer=f"brake pads wear check {i}").pk
+            for i in range(12)}
+    for i in range(300):
+        saved_turn(model_b, user_message="brakes?", answer=f"brake fluid service step {i}")
+    monkeypatch.setattr(knowledge, "EXACT_UP_TO", 1)
+    settings.KNOWLEDGE_HNSW_EF_SEARCH = 5
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("REINDEX INDEX turn_embedding_hnsw")
+        cursor.execute("SET LOCAL hnsw.max_scan_tuples = 1")
+    settings_sql = knowledge._search_settings_sql
+
+    def planner_may_sort_when_exact(model, sandbox, *, iterative="strict_order", exact=False):
+        sql = settings_sql(model, sandbox, iterative=iterative, exact=exact)
+        if exact:  # the setup forbade sorting to force the HNSW scan; a real planner may sort
+            sql += (", set_config('enable_sort', 'on', true),"
+                    " set_config('enable_seqscan', 'on', true)")
+        return sql
+
+    monkeypatch.setattr(knowledge, "_search_settings_sql", planner_may_sort_when_exact)
+    with CaptureQueriesContext(connection) as captured:
+        hits = knowledge.search_answers(sandbox_a, "brake service check", 10)
+    assert _iterative_scans(captured) == ["strict_order", "exact"]
+    assert len(hits) == 10 and {h["turn_id"] for h in hits} <= mine
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+
+
 def test_a_small_share_of_the_table_gets_k_chunks_through_the_iterative_scan(
         sandbox_a, sandbox_b, monkeypatch, settings):
     """Without the iterative scan, a filtered HNSW search returns fewer than k rows when
