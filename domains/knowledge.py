@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -220,9 +221,10 @@ def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
     returns fewer than k rows, the sandbox is searched exactly, without the
     index, so a sandbox that holds k chunks always gets k.
     """
-    if not (query or "").strip():
+    embedded = _embed_query(query, sandbox)
+    if embedded is None:
         return []
-    embedder, vector = embed_query(query, sandbox=sandbox)
+    embedder, vector = embedded
     sandbox_id = getattr(sandbox, "pk", sandbox)
     k = _clamp(k)
     search = connection.ops.compose_sql(
@@ -234,7 +236,20 @@ def retrieve(sandbox, query: str, k: int = 4) -> list[dict]:
             rows, _ = _search_chunks(sandbox, search, iterative="off", exact=True)
     return [{"chunk_id": chunk_id, "document_id": document_id, "title": title,
              "index": index, "text": text, "score": round(1.0 - distance, 6)}
-            for chunk_id, document_id, title, index, text, distance in rows]
+            for chunk_id, document_id, title, index, text, distance in rows
+            if not math.isnan(distance)]
+
+
+def _embed_query(query: str, sandbox) -> tuple[str, list[float]] | None:
+    """The embedder's name and the query's vector, or None when the query has nothing to
+    compare: blank, or only what the embedder takes no feature from (punctuation, emoji),
+    which the offline embedder turns into a zero vector. A zero vector has no direction,
+    so its cosine distance to anything is NaN: such a query matches nothing, and a stored
+    zero vector (a chunk or an answer of only such characters) is left out of results."""
+    if not (query or "").strip():
+        return None
+    embedder, vector = embed_query(query, sandbox=sandbox)
+    return (embedder, vector) if any(vector) else None
 
 
 def _search_chunks(sandbox, search: str, *, iterative: str,
@@ -259,9 +274,10 @@ def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:
     when it still ends short of ``k`` (see :func:`retrieve`), the sandbox's
     answers are searched exactly.
     """
-    if not (query or "").strip():
+    embedded = _embed_query(query, sandbox)
+    if embedded is None:
         return []
-    embedder, vector = embed_query(query, sandbox=sandbox)
+    embedder, vector = embedded
     k = _clamp(k)
     nearest = (TurnEmbedding.objects.nearest(sandbox=sandbox, embedder=embedder, vector=vector,
                                              k=k)
@@ -278,7 +294,8 @@ def search_answers(sandbox, query: str, k: int = 10) -> list[dict]:
              "session_id": row.turn.session_id, "model_id": row.turn.session.model_id,
              "model": row.turn.session.model.label, "index": row.turn.index,
              "user_message": row.turn.user_message, "text": row.turn.assistant_message,
-             "score": round(1.0 - row.distance, 6)} for row in rows]
+             "score": round(1.0 - row.distance, 6)}
+            for row in rows if not math.isnan(row.distance)]
 
 
 _UPSERT_TURN_EMBEDDING = f"""

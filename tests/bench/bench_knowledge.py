@@ -244,6 +244,7 @@ def main() -> int:
     old_name = connection.settings_dict["NAME"]
     print("creating and migrating the benchmark database bench_knowledge ...", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    raw = None
     try:
         params = {k: v for k, v in connection.get_connection_params().items()
                   if k not in ("cursor_factory", "context", "prepare_threshold")}
@@ -332,10 +333,9 @@ def main() -> int:
         print(f"\nat the app's ef_search={EF_SEARCH}: p95 {chosen['p95']:.2f} ms "
               f"(goal <= {GOAL_P95_MS:.0f}), recall@10 {chosen['recall']:.3f} "
               f"(goal >= {GOAL_RECALL}): {'goal met' if ok else 'GOAL MISSED'}")
-        raw.close()
         return 0 if ok else 1
     finally:
-        if "raw" in locals():
+        if raw is not None:
             raw.close()  # before the database is dropped, also after an error
         if not args.keep:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -70,6 +70,30 @@ def test_search_parameters_are_checked(api, alice, sandbox_a):
     assert "k" in search(client, sandbox_a, "x", k=51).json()
 
 
+def test_a_query_or_a_text_of_only_symbols_matches_nothing_and_breaks_no_search(
+        api, rita, alice, sandbox_a, doc_a, model_a, monkeypatch):
+    """The offline embedder takes no feature from punctuation or emoji: such a text is a
+    zero vector, whose cosine distance to anything is NaN (the API answered 500: NaN is not
+    JSON). A query of it finds nothing, without a query sent; a stored one is left out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    knowledge.document_add(sandbox=sandbox_a, title="Thumbs", content="👍 👍 !!!", actor=alice)
+    saved_turn(model_a, user_message="ok?", answer="👍")
+    saved_turn(model_a, user_message="dose?", answer="Paracetamol 1 g every 6 hours.")
+    for exact_up_to in (knowledge.EXACT_UP_TO, 1):  # exact search, then the HNSW index
+        monkeypatch.setattr(knowledge, "EXACT_UP_TO", exact_up_to)
+        for query in ("???", "👍", "— …"):
+            with CaptureQueriesContext(connection) as captured:
+                response = search(api(rita), sandbox_a, query)
+            assert response.status_code == 200, query
+            assert response.json() == {"chunks": [], "answers": []}
+            assert not [q for q in captured.captured_queries if "<=>" in q["sql"]]
+        body = search(api(rita), sandbox_a, "paracetamol dose").json()
+        assert body["chunks"] and "Thumbs" not in {c["title"] for c in body["chunks"]}
+        assert [a["text"] for a in body["answers"]] == ["Paracetamol 1 g every 6 hours."]
+
+
 def test_index_turn_is_idempotent_and_skips_empty_answers(model_a):
     from domains.embeddings import get_embedder
 
